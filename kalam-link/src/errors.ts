@@ -1,0 +1,45 @@
+import type { ErrorCodeValue } from './protocol/codes.js';
+
+/** Error code: a known {@link ErrorCode} value, or a code a server sent that this version does not know. */
+export type KalamErrorCode = ErrorCodeValue | (string & {});
+
+/** Options of a {@link KalamError}. */
+export interface KalamErrorOptions {
+  /** Underlying error. */
+  readonly cause?: unknown;
+  /** Subscription concerned, when there is one. */
+  readonly subscriptionId?: string;
+  /** WebSocket close code, when the error comes from a close. */
+  readonly closeCode?: number;
+}
+
+/**
+ * The one error type of Kalam Live: a code and a message.
+ *
+ * @example
+ * ```ts
+ * try { await client.query('SELEC 1'); }
+ * catch (e) { if (KalamError.is(e, 'INVALID_SQL')) console.log(e.message); }
+ * ```
+ */
+export class KalamError extends Error {
+  /** Machine-readable code, e.g. `PROTOCOL`, `UNAUTHORIZED`, `KILLED`. */
+  readonly code: KalamErrorCode;
+  /** Subscription concerned, when there is one. */
+  readonly subscriptionId: string | undefined;
+  /** WebSocket close code, when the error comes from a close. */
+  readonly closeCode: number | undefined;
+
+  constructor(code: KalamErrorCode, message: string, options: KalamErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KalamError';
+    this.code = code;
+    this.subscriptionId = options.subscriptionId;
+    this.closeCode = options.closeCode;
+  }
+
+  /** True when `value` is a `KalamError`, optionally with the given code. */
+  static is(value: unknown, code?: KalamErrorCode): value is KalamError {
+    return value instanceof KalamError && (code === undefined || value.code === code);
+  }
+}
