@@ -1,0 +1,277 @@
+/**
+ * The reference server's engine API: storage, SQL, users and the change feed.
+ *
+ * The runtime (HTTP, WebSocket, live-query routing, system tables) codes against these types
+ * only. Changes to this file are additive; a breaking change is noted here at the top.
+ *
+ * Entry point: `import { openEngine } from './engine/index.js'` (an {@link OpenEngine}).
+ *
+ * @packageDocumentation
+ */
+import type { ChangeType, KalamDataType, ParamValue, Role, Row, SchemaField, SeqId } from '@kalam/link/protocol';
+
+/** Who runs a statement. */
+export interface Principal {
+  /** User name (`sub` claim). */
+  readonly user: string;
+  readonly role: Role;
+}
+
+/** A user as stored (never carries the password hash). */
+export interface UserInfo {
+  readonly name: string;
+  readonly role: Role;
+  readonly enabled: boolean;
+}
+
+/** A user change made by SQL or the API. `dropped` and `disabled` mean: revoke that user's sessions now. */
+export interface UserChange {
+  readonly user: string;
+  readonly kind: 'created' | 'dropped' | 'disabled' | 'enabled';
+}
+
+/** Change-log retention bounds; a change is trimmed when either is exceeded. */
+export interface RetentionOptions {
+  /** Max retained change-log entries (whole server). @default 1_000_000 */
+  readonly maxEntries?: number;
+  /** Max age of a retained entry in ms. @default 86_400_000 (24 h) */
+  readonly maxAgeMs?: number;
+}
+
+/** Options of {@link OpenEngine}. */
+export interface EngineOptions {
+  /** RocksDB directory (created when missing). */
+  readonly dataDir: string;
+  readonly retention?: RetentionOptions;
+  /** SeqId worker id (0–1023). @default 0 */
+  readonly workerId?: number;
+}
+
+/** Result of one SQL statement. */
+export interface StatementResult {
+  /** Result columns (empty for DDL/DML). */
+  readonly columns: readonly SchemaField[];
+  /**
+   * Result rows keyed by column name. Cells: `bigint` for BIGINT and `_seq`, `number` for
+   * INT/SMALLINT/DOUBLE/TIMESTAMP (µs since epoch), `string`, `boolean`, `null`, JSON values.
+   */
+  readonly rows: readonly Row[];
+  /** Rows returned (SELECT) or affected (DML); 0 for DDL. */
+  readonly rowCount: number;
+  /** SeqId of the last change this statement committed (DML that changed rows only). */
+  readonly lastSeq?: SeqId;
+}
+
+/** Table kinds. `system` tables are provided by the runtime through {@link Engine.registerSystemTable}. */
+export type TableKind = 'user' | 'shared' | 'system';
+
+/** One committed row change, as reported by {@link Engine.onCommit} and {@link Engine.readChanges}. */
+export interface CommittedChange {
+  /** SeqId of this change (= `_seq` of `newRow`). */
+  readonly seq: SeqId;
+  /** `'ns.table'`. */
+  readonly tableId: string;
+  readonly kind: 'user' | 'shared';
+  /** Owner user name for user tables; `''` for shared tables. */
+  readonly partition: string;
+  readonly changeType: ChangeType;
+  /** Full stored row before the change (incl. its old `_seq`); null for inserts. */
+  readonly oldRow: Row | null;
+  /** Full stored row after the change (incl. `_seq` = `seq`); null for deletes. */
+  readonly newRow: Row | null;
+}
+
+/** A table dropped by DDL (so the runtime can end its subscriptions with `table_dropped`). */
+export interface TableDropped {
+  readonly tableId: string;
+}
+
+/** Column of a stored table. */
+export interface ColumnDef {
+  readonly name: string;
+  readonly dataType: KalamDataType;
+  readonly notNull: boolean;
+  readonly primaryKey: boolean;
+}
+
+/** Schema of a stored table. */
+export interface TableInfo {
+  /** `'ns.table'`. */
+  readonly tableId: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly kind: 'user' | 'shared';
+  readonly columns: readonly ColumnDef[];
+  /** Primary key column names, in key order. */
+  readonly primaryKey: readonly string[];
+}
+
+/**
+ * A compiled live query (`SELECT <cols|*> FROM ns.t [WHERE ...]`).
+ * Immutable; may be shared by every subscription with the same SQL, params and partition.
+ */
+export interface LiveQueryPlan {
+  readonly tableId: string;
+  readonly namespace: string;
+  readonly tableName: string;
+  readonly kind: 'user' | 'shared';
+  /** Partition this plan reads: the principal's user name for user tables, `''` for shared ones. */
+  readonly partition: string;
+  /** Projected columns plus added pk columns (not `_seq`), with `pk`/`nn` flags. */
+  readonly schema: readonly SchemaField[];
+  /**
+   * Stable key of the projection (same key ⇒ `project` gives identical rows), so the runtime can
+   * encode a change once per distinct projection.
+   */
+  readonly projectionKey: string;
+  /** WHERE evaluated on a full stored row (true when there is no WHERE). */
+  matches(row: Row): boolean;
+  /** Full stored row → projected row (schema columns + `_seq`). */
+  project(row: Row): Row;
+}
+
+/** Options of {@link Snapshot.scan}. */
+export interface SnapshotScanOptions {
+  /** Only rows with `_seq` > afterSeq (the `next_batch` cursor). */
+  readonly afterSeq?: SeqId;
+  /** Max rows returned. */
+  readonly limit: number;
+  /**
+   * Consider only the newest N matching rows (by `_seq`) of the whole snapshot; batches then page
+   * through those N in ascending `_seq` order.
+   */
+  readonly lastRows?: number;
+}
+
+/** One page of snapshot rows. */
+export interface SnapshotPage {
+  /** Matching projected rows in ascending `_seq` order. */
+  readonly rows: readonly Row[];
+  /** True when more matching rows follow (with `afterSeq` = last row's `_seq`). */
+  readonly hasMore: boolean;
+}
+
+/** A consistent read view fixed at {@link Snapshot.seq}. Release it when done. */
+export interface Snapshot {
+  /** The consistent point S: every change with seq ≤ S is visible, none after. */
+  readonly seq: SeqId;
+  /** Page through the rows matching `plan` in `_seq` order. */
+  scan(plan: LiveQueryPlan, options: SnapshotScanOptions): Promise<SnapshotPage>;
+  /** Count of rows matching `plan` (optionally only the newest `lastRows`). */
+  count(plan: LiveQueryPlan, lastRows?: number): Promise<number>;
+  /** Free the RocksDB snapshot. Idempotent. */
+  release(): void;
+}
+
+/** Schema and rows of a runtime-provided system table (e.g. `system.live_queries`). */
+export interface SystemTableProvider {
+  /** Column definitions (all nullable, none pk unless stated). */
+  readonly columns: readonly ColumnDef[];
+  /** Current rows (read at statement time). */
+  scan(): Iterable<Row> | AsyncIterable<Row> | Promise<readonly Row[]>;
+}
+
+/** A `KILL` statement handed to the runtime (already authorised: dba only). */
+export type KillRequest =
+  | { readonly kind: 'connection'; readonly id: string }
+  | { readonly kind: 'live_query'; readonly id: string };
+
+/** Executes a KILL; throws `KalamError('NOT_FOUND')` for unknown ids. */
+export type KillHandler = (request: KillRequest, principal: Principal) => void | Promise<void>;
+
+/** One key/value pair of a {@link NamespacedKv}. Keys are relative to the namespace prefix. */
+export interface KvEntry {
+  readonly key: Buffer;
+  readonly value: Buffer;
+}
+
+/** One operation of a {@link NamespacedKv.batch}. */
+export type KvOp =
+  | { readonly type: 'put'; readonly key: Buffer | string; readonly value: Buffer | string }
+  | { readonly type: 'del'; readonly key: Buffer | string };
+
+/** Range bounds (relative keys). Missing bounds = the whole namespace. */
+export interface KvRange {
+  readonly gte?: Buffer | string;
+  readonly gt?: Buffer | string;
+  readonly lt?: Buffer | string;
+  readonly lte?: Buffer | string;
+  readonly limit?: number;
+  readonly reverse?: boolean;
+}
+
+/** A key/value space isolated under a prefix inside the engine's RocksDB (for runtime-owned rows). */
+export interface NamespacedKv {
+  get(key: Buffer | string): Promise<Buffer | undefined>;
+  put(key: Buffer | string, value: Buffer | string): Promise<void>;
+  del(key: Buffer | string): Promise<void>;
+  /** Atomic batch. */
+  batch(ops: readonly KvOp[]): Promise<void>;
+  range(range?: KvRange): AsyncIterable<KvEntry>;
+  /** Delete every key in [gte, lt) (whole namespace when omitted). */
+  deleteRange(gte?: Buffer | string, lt?: Buffer | string): Promise<void>;
+}
+
+/** Unsubscribe function returned by listener registrations. */
+export type Unlisten = () => void;
+
+/** The engine: one per server process and data dir. */
+export interface Engine {
+  /** Execute `;`-separated SQL statements in order; stops at the first error (earlier ones stay committed). */
+  execute(sql: string, params: readonly ParamValue[], principal: Principal): Promise<StatementResult[]>;
+
+  // ---- users
+  createUser(name: string, password: string, role: Role): Promise<void>;
+  /** The principal for valid credentials of an enabled user, else null. */
+  verifyPassword(name: string, password: string): Promise<Principal | null>;
+  /** Synchronous lookup (users are cached in memory). */
+  getUser(name: string): UserInfo | undefined;
+  /** Create `admin` (dba) with this password when it does not exist yet. Returns true if created. */
+  ensureAdmin(password: string): Promise<boolean>;
+  /** Called after a user change commits (SQL or API). */
+  onUserChange(listener: (change: UserChange) => void): Unlisten;
+
+  // ---- schema
+  getTable(tableId: string): TableInfo | undefined;
+  /** Called after DROP TABLE commits. */
+  onTableDropped(listener: (event: TableDropped) => void): Unlisten;
+
+  // ---- change feed
+  /**
+   * Called synchronously right after each write batch commits, with its changes in SeqId order.
+   * Batches are reported in commit order; listeners must not throw (errors are swallowed).
+   */
+  onCommit(listener: (changes: readonly CommittedChange[]) => void): Unlisten;
+  /** SeqId of the last committed change (0n on an empty server). The consistent point. */
+  currentSeq(): SeqId;
+
+  // ---- live queries
+  /** Parse, authorise and compile a live query. Throws KalamError (INVALID_SQL, NOT_FOUND, UNAUTHORIZED, UNSUPPORTED, INVALID_ARGUMENT). */
+  planLiveQuery(sql: string, params: readonly ParamValue[], principal: Principal): LiveQueryPlan;
+  /** Take a consistent snapshot at {@link Engine.currentSeq}, synchronously. */
+  openSnapshot(): Snapshot;
+  /**
+   * Changes of one table partition with afterSeq < seq ≤ uptoSeq, in SeqId order, at most `limit`.
+   * Only meaningful when {@link Engine.isRetained} is true for afterSeq.
+   */
+  readChanges(tableId: string, partition: string, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<CommittedChange[]>;
+  /**
+   * True when every change of this table partition after `fromSeq` is still in the change log.
+   * False when some were trimmed, or `fromSeq` is in the future / from another lineage.
+   */
+  isRetained(tableId: string, partition: string, fromSeq: SeqId): boolean;
+
+  // ---- runtime hooks
+  /** Provide a `system.<name>` table readable with SELECT (dba only). */
+  registerSystemTable(name: string, provider: SystemTableProvider): void;
+  /** Handle `KILL CONNECTION '<id>'` / `KILL LIVE QUERY '<id>'`. Without a handler they fail with UNSUPPORTED. */
+  setKillHandler(handler: KillHandler): void;
+  /** A KV space under `prefix` (e.g. `'rt:live_queries'`) in the same RocksDB. */
+  kv(prefix: string): NamespacedKv;
+
+  /** Flush and close. Pending snapshots are released. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Open (or create) an engine over `options.dataDir`. */
+export type OpenEngine = (options: EngineOptions) => Promise<Engine>;
