@@ -1,0 +1,92 @@
+/**
+ * HTTP endpoints: `POST /v1/api/auth/login`, `POST /v1/api/sql`, `GET /health`
+ * (PROTOCOL.md §Endpoints). Passwords are never logged or echoed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { KalamError, PROTOCOL_VERSION, type ParamValue } from '@kalam/link/protocol';
+import type { Principal } from '../engine/types.js';
+import type { Runtime } from '../runtime.js';
+import { basicCredentials, bearerToken, parseJsonObject, readBody, sendError, sendJson } from './respond.js';
+
+/** Server version reported by `/health`. */
+export const SERVER_VERSION = '0.1.0';
+
+/** Handle one HTTP request. */
+export async function handleHttp(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?', 1)[0];
+  try {
+    if (path === '/health' && req.method === 'GET') {
+      sendJson(res, 200, { status: 'ok', version: SERVER_VERSION, protocol: PROTOCOL_VERSION });
+    } else if (path === '/v1/api/auth/login' && req.method === 'POST') {
+      await login(rt, req, res);
+    } else if (path === '/v1/api/sql' && req.method === 'POST') {
+      await sql(rt, req, res);
+    } else if (path === '/health' || path === '/v1/api/auth/login' || path === '/v1/api/sql') {
+      res.setHeader('allow', path === '/health' ? 'GET' : 'POST');
+      sendJson(res, 405, { status: 'error', error: { code: 'INVALID_ARGUMENT', message: `method ${req.method ?? ''} not allowed` } });
+    } else {
+      sendJson(res, 404, { status: 'error', error: { code: 'NOT_FOUND', message: `no route ${path ?? ''}` } });
+    }
+  } catch (e) {
+    if (!KalamError.is(e)) rt.config.log(`http ${path ?? ''}: ${e instanceof Error ? e.message : String(e)}`);
+    if (!res.headersSent) sendError(res, e);
+    else res.destroy();
+  }
+}
+
+async function login(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = parseJsonObject(await readBody(req, rt.config.limits.maxFrameBytes));
+  const basic = basicCredentials(req);
+  const username = typeof body['username'] === 'string' ? body['username'] : basic?.username;
+  const password = typeof body['password'] === 'string' ? body['password'] : basic?.password;
+  if (username === undefined || password === undefined) throw new KalamError('AUTH_FAILED', 'username and password required');
+  const principal = await rt.engine.verifyPassword(username, password);
+  if (principal === null) throw new KalamError('AUTH_FAILED', 'invalid username or password');
+  const { token, expiresAtMs } = await rt.tokens.issue(principal.user, principal.role);
+  sendJson(res, 200, {
+    access_token: token,
+    token_type: 'Bearer',
+    expires_at: new Date(expiresAtMs).toISOString(),
+    expires_at_ms: expiresAtMs,
+    user: principal.user,
+    role: principal.role,
+  });
+}
+
+/** The principal of a request: `Authorization: Bearer <jwt>` (or Basic credentials). */
+export async function authenticateRequest(rt: Runtime, req: IncomingMessage): Promise<Principal> {
+  const token = bearerToken(req.headers.authorization);
+  if (token !== undefined) {
+    const claims = await rt.tokens.verify(token);
+    const user = rt.engine.getUser(claims.sub);
+    if (user === undefined) throw new KalamError('AUTH_FAILED', 'invalid token');
+    if (!user.enabled) throw new KalamError('AUTH_REVOKED', 'user disabled');
+    return { user: user.name, role: user.role };
+  }
+  const basic = basicCredentials(req);
+  if (basic !== undefined) {
+    const principal = await rt.engine.verifyPassword(basic.username, basic.password);
+    if (principal === null) throw new KalamError('AUTH_FAILED', 'invalid username or password');
+    return principal;
+  }
+  throw new KalamError('AUTH_REQUIRED', 'Authorization: Bearer <token> required');
+}
+
+async function sql(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const principal = await authenticateRequest(rt, req);
+  const body = parseJsonObject(await readBody(req, rt.config.limits.maxFrameBytes));
+  const text = body['sql'];
+  if (typeof text !== 'string' || text.trim() === '') throw new KalamError('INVALID_ARGUMENT', '"sql" must be a non-empty string');
+  const params = body['params'] ?? [];
+  if (!Array.isArray(params)) throw new KalamError('INVALID_ARGUMENT', '"params" must be an array');
+  const results = await rt.engine.execute(text, params as ParamValue[], principal);
+  sendJson(res, 200, {
+    status: 'success',
+    results: results.map((r) => ({
+      columns: r.columns,
+      rows: r.rows,
+      row_count: r.rowCount,
+      ...(r.lastSeq === undefined ? {} : { last_seq: r.lastSeq.toString(10) }),
+    })),
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Encode a `change` once, send it to many subscriptions: the shared fields (type, change_type,
+ * rows, old_values, seq) are encoded once per distinct projection, and each subscriber's own
+ * fields (`subscription_id`, `prev_seq`) are spliced in front of those pre-encoded bytes.
+ *
+ * msgpack: `[map header for n+k entries][subscription_id][prev_seq][shared n entries]`.
+ * JSON: `{"subscription_id":…,"prev_seq":"…",` + the shared members + `}`.
+ */
+import type { ChangeMessage, Codec, Frame, SeqId } from '@kalam/link/protocol';
+
+/** The shared part of a change, without `subscription_id` and `prev_seq`. */
+export type SharedChange = Omit<ChangeMessage, 'subscription_id' | 'prev_seq'>;
+
+/** A change encoded once; {@link spliceChange} turns it into one subscriber's frame. */
+export type EncodedChange =
+  | { readonly kind: 'msgpack'; readonly tail: Uint8Array; readonly entries: number }
+  | { readonly kind: 'json'; readonly tail: string }
+  /** The codec's output did not have the expected layout: encode per subscriber. */
+  | { readonly kind: 'whole'; readonly shared: SharedChange; readonly codec: Codec };
+
+const textEncoder = new TextEncoder();
+const SUB_KEY = msgpackStr('subscription_id');
+const PREV_KEY = msgpackStr('prev_seq');
+const JSON_PREFIX = '{"subscription_id":"",';
+
+/** Encode the shared part of a change with `codec` (once per projection). */
+export function encodeShared(codec: Codec, shared: SharedChange): EncodedChange {
+  const full = codec.encode({ subscription_id: '', ...shared } as ChangeMessage);
+  if (typeof full === 'string') {
+    if (full.startsWith(JSON_PREFIX)) return { kind: 'json', tail: full.slice(JSON_PREFIX.length) };
+    return { kind: 'whole', shared, codec };
+  }
+  const entries = Object.values(shared).filter((v) => v !== undefined).length + 1;
+  // fixmap header, then "subscription_id" and the empty string a0
+  const prefixLen = 1 + SUB_KEY.length + 1;
+  if (entries <= 15 && full[0] === (0x80 | entries) && startsWithAt(full, SUB_KEY, 1) && full[prefixLen - 1] === 0xa0) {
+    return { kind: 'msgpack', tail: full.subarray(prefixLen), entries: entries - 1 };
+  }
+  return { kind: 'whole', shared, codec };
+}
+
+/** One subscriber's frame. `prevSeq` undefined = omit the field (KalamDB compat). */
+export function spliceChange(encoded: EncodedChange, subscriptionId: string, prevSeq: SeqId | undefined): Frame {
+  switch (encoded.kind) {
+    case 'json': {
+      const prev = prevSeq === undefined ? '' : `"prev_seq":"${prevSeq.toString(10)}",`;
+      return `{"subscription_id":${JSON.stringify(subscriptionId)},${prev}${encoded.tail}`;
+    }
+    case 'msgpack': {
+      const id = msgpackStr(subscriptionId);
+      const entries = encoded.entries + 1 + (prevSeq === undefined ? 0 : 1);
+      const header = msgpackMapHeader(entries);
+      const size = header.length + SUB_KEY.length + id.length + (prevSeq === undefined ? 0 : PREV_KEY.length + 9) + encoded.tail.length;
+      const out = new Uint8Array(size);
+      let at = 0;
+      out.set(header, at);
+      at += header.length;
+      out.set(SUB_KEY, at);
+      at += SUB_KEY.length;
+      out.set(id, at);
+      at += id.length;
+      if (prevSeq !== undefined) {
+        out.set(PREV_KEY, at);
+        at += PREV_KEY.length;
+        out[at] = 0xcf;
+        new DataView(out.buffer, out.byteOffset + at + 1, 8).setBigUint64(0, prevSeq);
+        at += 9;
+      }
+      out.set(encoded.tail, at);
+      return out;
+    }
+    case 'whole': {
+      const message = prevSeq === undefined
+        ? { subscription_id: subscriptionId, ...encoded.shared }
+        : { subscription_id: subscriptionId, prev_seq: prevSeq, ...encoded.shared };
+      return encoded.codec.encode(message as ChangeMessage);
+    }
+  }
+}
+
+function msgpackMapHeader(n: number): Uint8Array {
+  if (n <= 15) return Uint8Array.of(0x80 | n);
+  return Uint8Array.of(0xde, n >> 8, n & 0xff);
+}
+
+/** msgpack str (fixstr/str8/str16/str32) of a JS string. */
+function msgpackStr(value: string): Uint8Array {
+  const utf8 = textEncoder.encode(value);
+  const n = utf8.length;
+  let header: number[];
+  if (n <= 31) header = [0xa0 | n];
+  else if (n <= 0xff) header = [0xd9, n];
+  else if (n <= 0xffff) header = [0xda, n >> 8, n & 0xff];
+  else header = [0xdb, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+  const out = new Uint8Array(header.length + n);
+  out.set(header, 0);
+  out.set(utf8, header.length);
+  return out;
+}
+
+function startsWithAt(haystack: Uint8Array, needle: Uint8Array, offset: number): boolean {
+  if (haystack.length < offset + needle.length) return false;
+  for (let i = 0; i < needle.length; i++) if (haystack[offset + i] !== needle[i]) return false;
+  return true;
+}

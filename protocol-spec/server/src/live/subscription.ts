@@ -1,0 +1,273 @@
+/**
+ * One live query on one connection: fresh snapshot in batches at a consistent point S (or resume
+ * from F), then catch-up from the change log, then live fan-out — switched in the same tick the
+ * log read reaches the head, so nothing is lost or repeated at the boundary.
+ *
+ * ```
+ * starting ─▶ snapshot ──(final batch)──▶ catchup ──(log head reached)──▶ live
+ *     └──────(from retained)───────────────▲
+ * any state ──(unsubscribe / close / kill / replace)──▶ closed
+ * ```
+ */
+import type { BatchControl, Codec, Frame, ParamValue, Row, SchemaField, ServerMessage, SubscriptionOptions } from '@kalam/link/protocol';
+import { KalamError } from '@kalam/link/protocol';
+import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../engine/types.js';
+import { classify, sharedChange, type Outcome } from './changes.js';
+import { encodeShared, spliceChange, type EncodedChange } from './encode.js';
+
+/** What a subscription needs from its connection and the server. */
+export interface SubscriptionHost {
+  readonly engine: Engine;
+  readonly compat: boolean;
+  readonly codec: Codec;
+  readonly maxBatchSize: number;
+  readonly defaultBatchSize: number;
+  /** True once the connection is closed. */
+  readonly closed: boolean;
+  send(message: ServerMessage): void;
+  sendFrame(frame: Frame): void;
+  /** The subscription was acknowledged: persist its `system.live_queries` row. */
+  acknowledged(sub: LiveSubscription): void;
+  /** Start live routing to `sub`. */
+  goLive(sub: LiveSubscription): void;
+  /** End subscription `id` on the server's initiative, telling the client why. */
+  endSubscription(id: string, reason: 'killed' | 'table_dropped' | 'unauthorized' | 'server_error'): boolean;
+}
+
+/** Per-change memo shared by every subscription one fan-out reaches. */
+export interface FanoutMemo {
+  readonly outcomes: Map<LiveQueryPlan, Outcome | null>;
+  readonly encoded: Map<string, EncodedChange>;
+}
+
+type State = 'starting' | 'snapshot' | 'catchup' | 'live' | 'closed';
+
+const CATCHUP_PAGE = 1000;
+
+/** One registered subscription. */
+export class LiveSubscription {
+  readonly createdAt = Date.now();
+  /** Events delivered (snapshot batches and changes). */
+  changes = 0;
+  /** SeqId of the last event delivered to this subscription (next change's `prev_seq`). */
+  lastSeq = 0n;
+  #state: State = 'starting';
+  /** Highest SeqId examined from the change stream (delivered or not). */
+  #position = 0n;
+  #snapshot: Snapshot | undefined;
+  #batchNum = 0;
+  #cursor: bigint | undefined;
+  #busy = false;
+  readonly #batchSize: number;
+  readonly #lastRows: number | undefined;
+
+  constructor(
+    readonly host: SubscriptionHost,
+    readonly id: string,
+    readonly sql: string,
+    readonly params: readonly ParamValue[],
+    readonly options: SubscriptionOptions | undefined,
+    readonly plan: LiveQueryPlan,
+  ) {
+    this.#batchSize = Math.min(Math.max(1, Math.floor(options?.batch_size ?? host.defaultBatchSize)), host.maxBatchSize);
+    this.#lastRows = options?.last_rows;
+    if (this.#lastRows !== undefined && (!Number.isInteger(this.#lastRows) || this.#lastRows < 0)) {
+      throw new KalamError('INVALID_ARGUMENT', 'last_rows must be a non-negative integer');
+    }
+    if (this.#lastRows !== undefined && this.#lastRows > this.#batchSize) {
+      throw new KalamError('UNSUPPORTED', 'last_rows must not exceed batch_size (paginated last_rows replay is not supported)');
+    }
+  }
+
+  get tableId(): string {
+    return this.plan.tableId;
+  }
+  get kind(): 'user' | 'shared' {
+    return this.plan.kind;
+  }
+  get partition(): string {
+    return this.plan.partition;
+  }
+  get state(): State {
+    return this.#state;
+  }
+  get schema(): readonly SchemaField[] {
+    return this.plan.schema;
+  }
+
+  /** Acknowledge and start streaming. Rejects with KalamError on failure (nothing was acknowledged). */
+  async start(): Promise<void> {
+    const { engine } = this.host;
+    if (this.options === undefined) {
+      const s = engine.currentSeq();
+      this.#ack(0, { batch_num: 0, has_more: false, status: 'ready', last_seq_id: s }, undefined);
+      this.lastSeq = s;
+      this.#position = s;
+      this.#goLive();
+      return;
+    }
+    const from = this.options.from;
+    if (from !== undefined && !this.host.compat) {
+      if (from <= engine.currentSeq() && engine.isRetained(this.tableId, this.partition, from)) {
+        this.#ack(0, { batch_num: 0, has_more: false, status: 'ready', last_seq_id: from }, true);
+        this.lastSeq = from;
+        this.#position = from;
+        await this.#catchUp(from);
+        return;
+      }
+      await this.#startSnapshot(undefined, false);
+      return;
+    }
+    await this.#startSnapshot(this.host.compat ? from : undefined, undefined);
+  }
+
+  /** Client asked for the next snapshot batch. */
+  async nextBatch(): Promise<void> {
+    if (this.#state !== 'snapshot' || this.#snapshot === undefined || this.#busy) {
+      throw new KalamError('BATCH_FETCH_FAILED', `no snapshot batch pending for subscription ${this.id}`);
+    }
+    this.#busy = true;
+    try {
+      await this.#sendBatch(this.#snapshot, false);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** A live change routed to this subscription (fan-out hot path). */
+  onLiveChange(change: CommittedChange, memo: FanoutMemo): void {
+    if (this.#state !== 'live' || change.seq <= this.#position) return;
+    this.#position = change.seq;
+    let outcome = memo.outcomes.get(this.plan);
+    if (outcome === undefined) {
+      outcome = classify(this.plan, change);
+      memo.outcomes.set(this.plan, outcome);
+    }
+    if (outcome === null) return;
+    const key = `${this.plan.projectionKey}\u0000${outcome.changeType}\u0000${this.host.codec.serialization}`;
+    let encoded = memo.encoded.get(key);
+    if (encoded === undefined) {
+      encoded = encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat));
+      memo.encoded.set(key, encoded);
+    }
+    this.#deliver(encoded, change.seq);
+  }
+
+  /** End: release the snapshot, stop routing. Idempotent; the caller removes indexes and rows. */
+  dispose(): void {
+    this.#state = 'closed';
+    this.#snapshot?.release();
+    this.#snapshot = undefined;
+  }
+
+  get disposed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  async #startSnapshot(after: bigint | undefined, resumed: boolean | undefined): Promise<void> {
+    const snapshot = this.host.engine.openSnapshot();
+    this.#snapshot = snapshot;
+    this.#cursor = after;
+    this.#state = 'snapshot';
+    this.#busy = true;
+    try {
+      const total = after === undefined ? await snapshot.count(this.plan, this.#lastRows) : 0;
+      if (this.#stale()) return;
+      await this.#sendBatch(snapshot, true, total, resumed);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #sendBatch(snapshot: Snapshot, first: boolean, total = 0, resumed?: boolean): Promise<void> {
+    const scan = await snapshot.scan(this.plan, {
+      limit: this.#batchSize,
+      ...(this.#cursor === undefined ? {} : { afterSeq: this.#cursor }),
+      ...(this.#lastRows === undefined ? {} : { lastRows: this.#lastRows }),
+    });
+    if (this.#stale()) return;
+    const lastRow = scan.rows[scan.rows.length - 1];
+    const lastRowSeq = lastRow === undefined ? undefined : seqOf(lastRow);
+    const control: BatchControl = {
+      batch_num: this.#batchNum,
+      has_more: scan.hasMore,
+      status: scan.hasMore ? (this.#batchNum === 0 ? 'loading' : 'loading_batch') : 'ready',
+      last_seq_id: scan.hasMore ? (lastRowSeq ?? null) : snapshot.seq,
+    };
+    if (first) this.#ack(total, control, resumed);
+    this.host.send({ type: 'initial_data_batch', subscription_id: this.id, rows: scan.rows, batch_control: control });
+    this.changes++;
+    this.#batchNum++;
+    if (lastRowSeq !== undefined) this.#cursor = lastRowSeq;
+    if (scan.hasMore) return;
+    snapshot.release();
+    this.#snapshot = undefined;
+    this.lastSeq = snapshot.seq;
+    this.#position = snapshot.seq;
+    await this.#catchUp(snapshot.seq);
+  }
+
+  /** Replay (after, head] from the change log, then go live in the tick the head is reached. */
+  async #catchUp(after: bigint): Promise<void> {
+    const { engine } = this.host;
+    this.#state = 'catchup';
+    for (;;) {
+      if (this.#stale()) return;
+      const head = engine.currentSeq();
+      if (after >= head) {
+        this.#goLive();
+        return;
+      }
+      if (!engine.isRetained(this.tableId, this.partition, after)) {
+        throw new KalamError('SUBSCRIPTION_FAILED', 'change log trimmed past this subscription during its snapshot; subscribe again');
+      }
+      const page = await engine.readChanges(this.tableId, this.partition, after, head, CATCHUP_PAGE);
+      for (const change of page) {
+        if (this.#stale()) return;
+        if (change.seq <= this.#position) continue;
+        this.#position = change.seq;
+        const outcome = classify(this.plan, change);
+        if (outcome === null) continue;
+        this.#deliver(encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat)), change.seq);
+      }
+      const last = page[page.length - 1];
+      after = page.length < CATCHUP_PAGE || last === undefined ? head : last.seq;
+      if (this.#position < after) this.#position = after;
+    }
+  }
+
+  #goLive(): void {
+    this.#state = 'live';
+    this.host.goLive(this);
+  }
+
+  #deliver(encoded: EncodedChange, seq: bigint): void {
+    const frame = spliceChange(encoded, this.id, this.host.compat ? undefined : this.lastSeq);
+    this.lastSeq = seq;
+    this.changes++;
+    this.host.sendFrame(frame);
+  }
+
+  #ack(total: number, control: BatchControl, resumed: boolean | undefined): void {
+    this.host.send({
+      type: 'subscription_ack',
+      subscription_id: this.id,
+      total_rows: total,
+      batch_control: control,
+      schema: this.plan.schema,
+      ...(resumed === undefined || this.host.compat ? {} : { resumed }),
+    });
+    this.host.acknowledged(this);
+  }
+
+  #stale(): boolean {
+    return this.#state === 'closed' || this.host.closed;
+  }
+}
+
+function seqOf(row: Row): bigint | undefined {
+  const v = row['_seq'];
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'string' || typeof v === 'number') return BigInt(v);
+  return undefined;
+}

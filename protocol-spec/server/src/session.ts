@@ -1,0 +1,412 @@
+/**
+ * One WebSocket connection: authentication and negotiation, frame decoding and dispatch, limits,
+ * heartbeat, auth expiry, outbound backpressure, and its subscriptions. Knows nothing of `ws`
+ * (see transport/ws.ts).
+ *
+ * Every way a connection ends goes through {@link Session.close}, which removes its
+ * subscriptions and their `system.live_queries` rows in the same tick.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ClientMessage,
+  type Codec,
+  CloseCode,
+  type ErrorCodeValue,
+  type Frame,
+  KalamError,
+  type ProtocolOptions,
+  type ServerMessage,
+  type SubscribeMessage,
+} from '@kalam/link/protocol';
+import type { Principal } from './engine/types.js';
+import { setDeadline, type CancelDeadline } from './auth/timers.js';
+import { TokenBucket } from './live/rateLimit.js';
+import { LiveSubscription, type SubscriptionHost } from './live/subscription.js';
+import { decodeInbound, outbound } from './transport/frames.js';
+import type { Runtime } from './runtime.js';
+
+/** What a session needs from its socket. */
+export interface SessionTransport {
+  readonly remoteAddress: string;
+  /** Bytes queued but not yet written to the network. */
+  readonly bufferedAmount: number;
+  send(frame: Frame): void;
+  close(code: number, reason: string): void;
+}
+
+/** Credentials that came with the upgrade request (`Authorization: Bearer`). */
+export interface UpgradeAuth {
+  readonly token: string;
+  readonly protocol: ProtocolOptions;
+}
+
+type SessionState = 'auth_pending' | 'authenticating' | 'ready' | 'closed';
+
+const JSON_NONE: ProtocolOptions = { serialization: 'json', compression: 'none' };
+
+/** One connection. */
+export class Session implements SubscriptionHost {
+  readonly id = randomBytes(16).toString('hex');
+  readonly createdAt = Date.now();
+  readonly subscriptions = new Map<string, LiveSubscription>();
+  lastPingAt: number | undefined;
+  #state: SessionState = 'auth_pending';
+  #principal: Principal | undefined;
+  #protocol: ProtocolOptions = JSON_NONE;
+  #codec: Codec;
+  #lastInboundAt = Date.now();
+  #queued: Array<[Buffer, boolean]> = [];
+  #authTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #expiry: CancelDeadline | undefined;
+  readonly #bucket: TokenBucket;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly transport: SessionTransport,
+    upgradeAuth?: UpgradeAuth,
+  ) {
+    const { limits } = rt.config;
+    this.#codec = rt.codecs.json;
+    this.#bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst);
+    this.#authTimer = setTimeout(() => this.#authTimedOut(), limits.authTimeoutMs);
+    this.#armHeartbeat(limits.clientTimeoutMs);
+    if (upgradeAuth !== undefined) void this.#authenticate(upgradeAuth.token, upgradeAuth.protocol);
+  }
+
+  // ---------------------------------------------------------------- SubscriptionHost
+  get engine(): Runtime['engine'] {
+    return this.rt.engine;
+  }
+  get compat(): boolean {
+    return this.rt.config.compat;
+  }
+  get codec(): Codec {
+    return this.#codec;
+  }
+  get maxBatchSize(): number {
+    return this.rt.config.limits.maxBatchSize;
+  }
+  get defaultBatchSize(): number {
+    return this.rt.config.limits.defaultBatchSize;
+  }
+  get closed(): boolean {
+    return this.#state === 'closed';
+  }
+  acknowledged(sub: LiveSubscription): void {
+    this.rt.subscriptionAcknowledged(this, sub);
+  }
+  goLive(sub: LiveSubscription): void {
+    this.rt.registry.addRoute(sub);
+  }
+
+  /** Authenticated user name (`''` before authentication). */
+  get user(): string {
+    return this.#principal?.user ?? '';
+  }
+  get principal(): Principal | undefined {
+    return this.#principal;
+  }
+  get serialization(): ProtocolOptions['serialization'] {
+    return this.#protocol.serialization;
+  }
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  /** One frame from the socket. */
+  onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.#state === 'closed') return;
+    this.#lastInboundAt = Date.now();
+    const { limits } = this.rt.config;
+    if (data.byteLength > limits.maxFrameBytes) {
+      this.#error('MESSAGE_TOO_LARGE', `frame of ${data.byteLength} bytes exceeds the ${limits.maxFrameBytes}-byte limit`, undefined, 'protocol');
+      return;
+    }
+    if (!this.#bucket.take()) {
+      this.#error('RATE_LIMIT_EXCEEDED', 'too many messages; frame ignored', undefined, 'rate_limit');
+      return;
+    }
+    if (this.#state === 'authenticating') {
+      this.#queued.push([data, isBinary]);
+      return;
+    }
+    this.#handle(data, isBinary);
+  }
+
+  #handle(data: Buffer, isBinary: boolean): void {
+    let message;
+    try {
+      message = decodeInbound(data, isBinary, this.#protocol.serialization, this.rt.config.limits.maxFrameBytes);
+    } catch (e) {
+      this.#error('PROTOCOL', KalamError.is(e) ? e.message : 'malformed frame', undefined, 'protocol');
+      return;
+    }
+    if (!isClientMessage(message)) {
+      this.#error('PROTOCOL', `unexpected message type from a client: ${message.type}`, undefined, 'protocol');
+      return;
+    }
+    this.#dispatch(message);
+  }
+
+  #dispatch(message: ClientMessage): void {
+    if (message.type === 'authenticate') {
+      void this.#authenticate(message.token, message.protocol ?? JSON_NONE);
+      return;
+    }
+    if (this.#state !== 'ready') {
+      this.#error('AUTH_REQUIRED', 'authenticate first', undefined, 'protocol');
+      return;
+    }
+    switch (message.type) {
+      case 'subscribe':
+        this.#subscribe(message);
+        return;
+      case 'unsubscribe':
+        this.removeSubscription(message.subscription_id);
+        return;
+      case 'next_batch': {
+        const sub = this.subscriptions.get(message.subscription_id);
+        if (sub === undefined) {
+          this.#error('NOT_FOUND', `no subscription ${message.subscription_id}`, message.subscription_id);
+          return;
+        }
+        sub.nextBatch().catch((e: unknown) => this.#subscriptionFailed(sub, e));
+        return;
+      }
+      case 'ping':
+        this.lastPingAt = Date.now();
+        if (!this.compat) this.send({ type: 'pong' });
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- auth
+
+  async #authenticate(token: string, protocol: ProtocolOptions): Promise<void> {
+    const inBand = this.#state === 'ready';
+    if (!inBand) this.#state = 'authenticating';
+    let claims;
+    try {
+      claims = await this.rt.tokens.verify(token);
+    } catch (e) {
+      const code = KalamError.is(e, 'AUTH_EXPIRED') ? 'AUTH_EXPIRED' : 'AUTH_FAILED';
+      this.#authFailed(code, code === 'AUTH_EXPIRED' ? 'token expired' : 'invalid token', code === 'AUTH_EXPIRED' ? CloseCode.AUTH_EXPIRED : CloseCode.AUTH_FAILED);
+      return;
+    }
+    if (this.#state === 'closed') return;
+    const user = this.rt.engine.getUser(claims.sub);
+    if (user === undefined) return this.#authFailed('AUTH_FAILED', 'invalid credentials', CloseCode.AUTH_FAILED);
+    if (!user.enabled) return this.#authFailed('AUTH_REVOKED', 'user disabled', CloseCode.AUTH_REVOKED);
+    if (claims.expiresAtMs !== undefined && claims.expiresAtMs <= Date.now()) {
+      return this.#authFailed('AUTH_EXPIRED', 'token expired', CloseCode.AUTH_EXPIRED);
+    }
+    if (inBand) {
+      if (user.name !== this.#principal?.user) return this.#authFailed('AUTH_FAILED', 'token names a different user', CloseCode.AUTH_FAILED);
+      this.#armExpiry(claims.expiresAtMs);
+      this.#sendAuthSuccess(claims.expiresAtMs);
+      return;
+    }
+    if (this.rt.registry.connectionCount(user.name) >= this.rt.config.limits.maxConnectionsPerUser) {
+      this.#sendJson({ type: 'auth_error', message: 'too many connections for this user', ...(this.compat ? {} : { code: 'CONNECTION_LIMIT_EXCEEDED' }) });
+      this.close(CloseCode.TOO_MANY_CONNECTIONS, 'too many connections');
+      return;
+    }
+    clearTimeout(this.#authTimer);
+    this.#authTimer = undefined;
+    this.#principal = { user: user.name, role: user.role };
+    this.#protocol = { serialization: protocol.serialization, compression: protocol.compression };
+    this.#codec = protocol.serialization === 'msgpack' ? this.rt.codecs.msgpack : this.rt.codecs.json;
+    this.#state = 'ready';
+    this.rt.registry.addConnection(this);
+    this.#armExpiry(claims.expiresAtMs);
+    this.#sendAuthSuccess(claims.expiresAtMs);
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const [data, isBinary] of queued) {
+      if (this.#state !== 'ready') break;
+      this.#handle(data, isBinary);
+    }
+  }
+
+  #sendAuthSuccess(expiresAtMs: number | undefined): void {
+    const p = this.#principal;
+    if (p === undefined) return;
+    this.#sendJson({
+      type: 'auth_success',
+      user: p.user,
+      role: p.role,
+      protocol: this.#protocol,
+      ...(this.compat ? {} : { connection_id: this.id, ...(expiresAtMs === undefined ? {} : { expires_at: expiresAtMs }) }),
+    });
+  }
+
+  #authFailed(code: ErrorCodeValue, message: string, closeCode: number): void {
+    if (this.#state === 'closed') return;
+    this.#sendJson({ type: 'auth_error', message, ...(this.compat ? {} : { code }) });
+    this.close(this.compat ? CloseCode.POLICY_VIOLATION : closeCode, message);
+  }
+
+  #authTimedOut(): void {
+    this.#authTimer = undefined;
+    if (this.#state !== 'auth_pending' && this.#state !== 'authenticating') return;
+    const message = `Authentication timeout - no auth message received within ${Math.round(this.rt.config.limits.authTimeoutMs / 1000)} seconds`;
+    this.#sendJson({ type: 'auth_error', message, ...(this.compat ? {} : { code: 'AUTH_FAILED' }) });
+    this.close(this.compat ? CloseCode.POLICY_VIOLATION : CloseCode.AUTH_TIMEOUT, 'authentication timeout');
+  }
+
+  #armExpiry(expiresAtMs: number | undefined): void {
+    this.#expiry?.();
+    this.#expiry = expiresAtMs === undefined ? undefined : setDeadline(expiresAtMs, () => this.close(CloseCode.AUTH_EXPIRED, 'token expired'));
+  }
+
+  #armHeartbeat(delayMs: number): void {
+    this.#heartbeatTimer = setTimeout(() => {
+      const timeout = this.rt.config.limits.clientTimeoutMs;
+      const idle = Date.now() - this.#lastInboundAt;
+      if (idle >= timeout) this.close(CloseCode.HEARTBEAT_TIMEOUT, 'client timeout');
+      else if (this.#state !== 'closed') this.#armHeartbeat(timeout - idle);
+    }, delayMs);
+    this.#heartbeatTimer.unref();
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  #subscribe(message: SubscribeMessage): void {
+    const { id, sql, params = [], options } = message.subscription;
+    if (id.trim() === '') {
+      this.#error('INVALID_SUBSCRIPTION_ID', 'subscription id must not be blank', id);
+      return;
+    }
+    this.removeSubscription(id);
+    if (this.subscriptions.size >= this.rt.config.limits.maxSubscriptionsPerConnection) {
+      this.#error('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.rt.config.limits.maxSubscriptionsPerConnection} subscriptions per connection`, id);
+      return;
+    }
+    const principal = this.#principal;
+    if (principal === undefined) return;
+    let sub: LiveSubscription;
+    try {
+      const plan = this.rt.engine.planLiveQuery(sql, params, principal);
+      sub = new LiveSubscription(this, id, sql, params, options, plan);
+    } catch (e) {
+      this.#error(errorCode(e), errorMessage(e), id);
+      return;
+    }
+    this.subscriptions.set(id, sub);
+    this.rt.registry.track(sub);
+    sub.start().catch((e: unknown) => this.#subscriptionFailed(sub, e));
+  }
+
+  #subscriptionFailed(sub: LiveSubscription, e: unknown): void {
+    if (sub.disposed || this.#state === 'closed') return;
+    this.#error(errorCode(e), errorMessage(e), sub.id);
+    this.removeSubscription(sub.id);
+  }
+
+  /** End one subscription (unsubscribe, replace, failure) and delete its row. Idempotent. */
+  removeSubscription(id: string): LiveSubscription | undefined {
+    const sub = this.subscriptions.get(id);
+    if (sub === undefined) return undefined;
+    this.subscriptions.delete(id);
+    this.rt.subscriptionEnded(sub, this);
+    return sub;
+  }
+
+  /** The server ends a subscription and tells the client (`unsubscribed`, extension). */
+  endSubscription(id: string, reason: 'killed' | 'table_dropped' | 'unauthorized' | 'server_error'): boolean {
+    const sub = this.removeSubscription(id);
+    if (sub === undefined) return false;
+    if (!this.compat) this.send({ type: 'unsubscribed', subscription_id: id, reason });
+    return true;
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  /** Send a message in the negotiated serialization. */
+  send(message: ServerMessage): void {
+    if (this.#state === 'closed') return;
+    let frame: Frame;
+    try {
+      frame = this.#codec.encode(message);
+    } catch (e) {
+      this.rt.config.log(`connection ${this.id}: cannot encode ${message.type}: ${errorMessage(e)}`);
+      this.close(CloseCode.INTERNAL_ERROR, 'encode failure');
+      return;
+    }
+    this.sendFrame(frame);
+  }
+
+  /** Send pre-encoded bytes; closes with 4006 instead when the outbound buffer is full. */
+  sendFrame(frame: Frame): void {
+    if (this.#state === 'closed') return;
+    const wire = outbound(frame, this.#protocol.compression);
+    const size = typeof wire === 'string' ? wire.length : wire.byteLength;
+    if (this.transport.bufferedAmount + size > this.rt.config.limits.maxOutboundBytes) {
+      this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer full');
+      return;
+    }
+    this.transport.send(wire);
+  }
+
+  /** auth_success / auth_error: always JSON text. */
+  #sendJson(message: ServerMessage): void {
+    if (this.#state === 'closed') return;
+    this.transport.send(this.rt.codecs.json.encode(message));
+  }
+
+  #error(code: ErrorCodeValue, message: string, subscriptionId?: string, synthetic?: 'protocol' | 'rate_limit'): void {
+    const sid = subscriptionId ?? (this.compat ? synthetic ?? 'protocol' : undefined);
+    this.send({ type: 'error', code, message, ...(sid === undefined ? {} : { subscription_id: sid }) });
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Close the connection: first remove every subscription and row (same tick), then close the
+   * socket with `code`. Idempotent.
+   */
+  close(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#teardown();
+    this.transport.close(code, reason);
+  }
+
+  /** A WebSocket ping or pong from the peer: proof of life. */
+  onControlFrame(): void {
+    this.#lastInboundAt = Date.now();
+  }
+
+  /** The socket closed (clean or abrupt). */
+  onTransportClosed(): void {
+    if (this.#state === 'closed') return;
+    this.#teardown();
+  }
+
+  #teardown(): void {
+    this.#state = 'closed';
+    clearTimeout(this.#authTimer);
+    clearTimeout(this.#heartbeatTimer);
+    this.#expiry?.();
+    this.#expiry = undefined;
+    this.#queued = [];
+    const subs = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    this.rt.sessionClosed(this, subs);
+  }
+}
+
+function isClientMessage(m: { type: string }): m is ClientMessage {
+  return m.type === 'authenticate' || m.type === 'subscribe' || m.type === 'unsubscribe' || m.type === 'next_batch' || m.type === 'ping';
+}
+
+function errorCode(e: unknown): ErrorCodeValue {
+  if (KalamError.is(e)) return e.code as ErrorCodeValue;
+  return 'SUBSCRIPTION_FAILED';
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,121 @@
+/**
+ * `system.live_queries`: one RocksDB row per acknowledged subscription, keyed by `live_id`.
+ *
+ * Writes are issued in the tick of the event that causes them (ack, unsubscribe, close, kill…)
+ * and applied in order through one queue; reads and KILL wait for the queue, so a reader never
+ * sees a row whose removal was already decided. Per-change counters (`changes`, `last_seq_id`,
+ * `last_ping_at`) live in memory and are overlaid on read instead of rewriting the row per event.
+ */
+import type { ColumnDef, NamespacedKv, SystemTableProvider } from '../engine/types.js';
+import type { Row } from '@kalam/link/protocol';
+
+/** The stored part of a `system.live_queries` row. */
+export interface LiveQueryRecord {
+  readonly live_id: string;
+  readonly connection_id: string;
+  readonly subscription_id: string;
+  readonly user_id: string;
+  readonly namespace: string;
+  readonly table_name: string;
+  readonly query: string;
+  /** JSON text. */
+  readonly options: string;
+  readonly status: 'active';
+  /** µs since the epoch. */
+  readonly created_at: number;
+}
+
+/** Counters read from the live subscription at statement time. */
+export interface LiveCounters {
+  readonly last_seq_id: string;
+  readonly changes: number;
+  /** µs since the epoch, or null. */
+  readonly last_ping_at: number | null;
+}
+
+const text = (name: string): ColumnDef => ({ name, dataType: 'Text', notNull: false, primaryKey: false });
+
+/** Columns of `system.live_queries`. */
+export const LIVE_QUERY_COLUMNS: readonly ColumnDef[] = [
+  { name: 'live_id', dataType: 'Text', notNull: true, primaryKey: true },
+  text('connection_id'),
+  text('subscription_id'),
+  text('user_id'),
+  text('namespace'),
+  text('table_name'),
+  text('query'),
+  text('options'),
+  text('status'),
+  { name: 'created_at', dataType: 'Timestamp', notNull: false, primaryKey: false },
+  text('last_seq_id'),
+  { name: 'changes', dataType: 'BigInt', notNull: false, primaryKey: false },
+  { name: 'last_ping_at', dataType: 'Timestamp', notNull: false, primaryKey: false },
+];
+
+/** RocksDB-backed `system.live_queries`. */
+export class LiveQueryStore {
+  readonly #kv: NamespacedKv;
+  readonly #counters: (liveId: string) => LiveCounters | undefined;
+  #tail: Promise<void> = Promise.resolve();
+  #failed: unknown;
+
+  constructor(kv: NamespacedKv, counters: (liveId: string) => LiveCounters | undefined) {
+    this.#kv = kv;
+    this.#counters = counters;
+  }
+
+  /** Remove every row (rows of a previous process are stale by definition). */
+  async purge(): Promise<void> {
+    await this.#enqueue(() => this.#kv.deleteRange());
+  }
+
+  /** Write the row of a newly acknowledged subscription. */
+  put(record: LiveQueryRecord): void {
+    void this.#enqueue(() => this.#kv.put(record.live_id, JSON.stringify(record)));
+  }
+
+  /** Delete rows. */
+  delete(liveIds: readonly string[]): void {
+    if (liveIds.length === 0) return;
+    void this.#enqueue(() => this.#kv.batch(liveIds.map((key) => ({ type: 'del' as const, key }))));
+  }
+
+  /** Resolves when every write issued so far is in RocksDB. */
+  flush(): Promise<void> {
+    return this.#tail;
+  }
+
+  /** Current rows, read from RocksDB after pending writes. */
+  async rows(): Promise<Row[]> {
+    await this.#tail;
+    const out: Row[] = [];
+    for await (const { value } of this.#kv.range()) {
+      const record = JSON.parse(value.toString('utf8')) as LiveQueryRecord;
+      const counters = this.#counters(record.live_id);
+      out.push({
+        ...record,
+        last_seq_id: counters?.last_seq_id ?? null,
+        changes: BigInt(counters?.changes ?? 0),
+        last_ping_at: counters?.last_ping_at ?? null,
+      });
+    }
+    return out;
+  }
+
+  /** The provider registered with the engine. */
+  provider(): SystemTableProvider {
+    return { columns: LIVE_QUERY_COLUMNS, scan: () => this.rows() };
+  }
+
+  /** First write error, if any (writes never reject the caller). */
+  get failure(): unknown {
+    return this.#failed;
+  }
+
+  #enqueue(op: () => Promise<void>): Promise<void> {
+    this.#tail = this.#tail.then(op).catch((e: unknown) => {
+      this.#failed ??= e;
+    });
+    return this.#tail;
+  }
+}
