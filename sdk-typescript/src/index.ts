@@ -1,0 +1,41 @@
+/**
+ * `@kalam/client` — the Kalam Live TypeScript SDK: promise and async-iterator APIs for live SQL
+ * queries over one WebSocket. A thin, typed layer over `@kalam/link`, which owns the connection
+ * lifecycle, resume and the shared live-query cache.
+ *
+ * @packageDocumentation
+ */
+export { createClient, KalamClient } from './client.js';
+export type { QueryResult } from './client.js';
+export { Subscription } from './subscription.js';
+export type { ClientOptions, ClientSubscribeOptions, LiveOptions, QueryOptions } from './options.js';
+export type {
+  AckEvent,
+  DeleteEvent,
+  ErrorEvent,
+  EventOf,
+  InsertEvent,
+  ResetEvent,
+  SnapshotEvent,
+  StatusEvent,
+  SubscriptionEvent,
+  SubscriptionEventType,
+  UpdateEvent,
+} from './events.js';
+export { Auth, KalamError, ErrorCode, CloseCode } from '@kalam/link';
+export type {
+  AuthProvider,
+  CellValue,
+  ConnectionSnapshot,
+  ConnectionState,
+  KalamErrorCode,
+  LiveQuery,
+  LiveRowsSnapshot,
+  ParamValue,
+  Row,
+  RowKeyOption,
+  SchemaField,
+  SeqId,
+  SubscriptionInfo,
+  SubscriptionStatus,
+} from '@kalam/link';
