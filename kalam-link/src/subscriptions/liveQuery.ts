@@ -18,7 +18,7 @@ export interface LiveQueryViewOptions<T> {
 }
 
 interface Waiter<T> {
-  resolve(result: IteratorResult<readonly T[]>): void;
+  resolve(result: IteratorResult<readonly T[], undefined>): void;
   reject(error: unknown): void;
 }
 
@@ -132,15 +132,15 @@ export class LiveQuery<T extends object = Row> {
    * snapshot being rebuilt (after a reset) are not yielded until it is complete. Ends on `close()`;
    * throws the `KalamError` when the subscription fails.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<readonly T[]> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<readonly T[], undefined> {
     const state: IteratorState<T> = { last: undefined, waiter: undefined, done: false };
     this.iterators.add(state);
-    const finish = (): IteratorResult<readonly T[]> => {
+    const finish = (): IteratorResult<readonly T[], undefined> => {
       state.done = true;
       this.iterators.delete(state);
       return { done: true, value: undefined };
     };
-    const iterator: AsyncIterableIterator<readonly T[]> = {
+    const iterator: AsyncIterableIterator<readonly T[], undefined> = {
       next: () => {
         if (state.done) return Promise.resolve({ done: true, value: undefined });
         const step = this.step(state);
@@ -179,7 +179,7 @@ export class LiveQuery<T extends object = Row> {
   }
 
   /** What an iterator gets next, if anything is available now. */
-  private step(state: IteratorState<T>): IteratorResult<readonly T[]> | KalamError | undefined {
+  private step(state: IteratorState<T>): IteratorResult<readonly T[], undefined> | KalamError | undefined {
     const snap = this.live.getSnapshot();
     if (this.terminal) {
       if (this.closedByUser || (snap.status === 'closed' && snap.error === undefined)) return { done: true, value: undefined };

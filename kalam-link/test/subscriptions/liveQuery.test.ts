@@ -193,7 +193,7 @@ describe('LiveQuery: async iteration', () => {
     await flush();
     expect(settled).toBe(false);
     handle.emit({ type: 'snapshot', rows: [todo(6n, 'f', 6n)], final: true, batch: { batch_num: 1, has_more: false, status: 'ready', last_seq_id: 9n } });
-    expect((await pending).value?.map((r) => r['id'])).toEqual([5n, 6n]);
+    expect(((await pending).value as readonly Row[]).map((r) => r['id'])).toEqual([5n, 6n]);
   });
 
   test('for await ends on close()', async () => {
