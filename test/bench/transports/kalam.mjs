@@ -1,0 +1,101 @@
+/**
+ * Our stack, end to end: the reference server (this process) and C connections × S
+ * subscriptions on `SELECT * FROM bench.rows` in the child. The writer inserts rows over HTTP SQL
+ * (multi-row INSERT when saturating); each row carries the writer's monotonic timestamp, so the
+ * latency is write → listener.
+ *
+ * Client side: `client: 'link'` = the real kalam-link (`createLink` + `subscribe`);
+ * `client: 'wire'` = a minimal msgpack protocol client (raw ws + @msgpack/msgpack decode), which
+ * isolates the server's share.
+ */
+import { startKalam, insertSql } from '../lib/kalamServer.mjs';
+import { postJson } from '../lib/kalamHttp.mjs';
+import { nowMs } from '../lib/clock.mjs';
+import { waitFor } from '../lib/wait.mjs';
+
+const SUBSCRIBE_SQL = 'SELECT * FROM bench.rows';
+
+/** Parent side. `batch` = max rows per INSERT; `inflight` = concurrent HTTP requests. */
+export async function startServer({ rate, batch, inflight = 2 } = {}) {
+  const kalam = await startKalam();
+  const rowsPerInsert = batch ?? (rate > 0 ? 1 : 32);
+  let pending = 0;
+  let onCapacity = () => {};
+  const auth = { authorization: `Bearer ${kalam.token}` };
+  return {
+    url: kalam.wsUrl,
+    httpUrl: kalam.url,
+    clientOptions: { token: kalam.token, httpUrl: kalam.url },
+    payloadBytes: NaN,
+    onCapacity(fn) { onCapacity = fn; },
+    waitReady: (subscriptions) => waitFor(() => kalam.server.stats().subscriptions >= subscriptions, 60_000, 'kalam subscriptions'),
+    send(n, first) {
+      if (pending >= inflight) return 0;
+      const k = Math.min(n, rowsPerInsert);
+      pending++;
+      postJson(kalam.url, '/v1/api/sql', { sql: insertSql(first + 1, k, nowMs()) }, auth).then((res) => {
+        pending--;
+        if (res.status !== 200) {
+          console.error(`bench insert failed: ${res.status} ${JSON.stringify(res.body)}`);
+          process.exit(2);
+        }
+        onCapacity();
+      }, (err) => { console.error(err); process.exit(2); });
+      return k;
+    },
+    close: () => kalam.close(),
+  };
+}
+
+/** Child side. */
+export async function connectClients(o) {
+  return o.client === 'wire' ? connectWire(o) : connectLink(o);
+}
+
+async function connectWire({ url, C, S, token, onDelivery }) {
+  const { WebSocket } = await import('ws');
+  const { Decoder, Encoder } = await import('@msgpack/msgpack');
+  const decoder = new Decoder({ useBigInt64: true });
+  const encoder = new Encoder({ useBigInt64: true });
+  const sockets = [];
+  await Promise.all(Array.from({ length: C }, (_, c) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url}?serialization=msgpack&compression=none`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+    let acks = 0;
+    ws.on('message', (data, isBinary) => {
+      const m = isBinary ? decoder.decode(data) : JSON.parse(data.toString());
+      if (m.type === 'change') {
+        onDelivery(c, m.rows[0].ts);
+      } else if (m.type === 'auth_success') {
+        for (let s = 0; s < S; s++) ws.send(encoder.encode({ type: 'subscribe', subscription: { id: `s${s}`, sql: SUBSCRIBE_SQL } }));
+      } else if (m.type === 'subscription_ack') {
+        if (++acks === S) resolve();
+      } else if (m.type === 'error' || m.type === 'auth_error') {
+        reject(new Error(`wire client: ${JSON.stringify(m)}`));
+      }
+    });
+    ws.once('error', reject);
+    sockets.push(ws);
+  })));
+  return { subscriptions: C * S, close: async () => { for (const ws of sockets) ws.terminate(); } };
+}
+
+async function connectLink({ url, C, S, token, onDelivery }) {
+  const link = await import('@kalam/link');
+  const links = [];
+  const ready = [];
+  for (let c = 0; c < C; c++) {
+    const l = link.createLink({ url: url.replace(/\/v1\/ws$/, '').replace(/^ws/, 'http'), auth: link.Auth.jwt(token) });
+    links.push(l);
+    for (let s = 0; s < S; s++) {
+      ready.push(new Promise((resolve, reject) => {
+        l.subscribe(SUBSCRIBE_SQL, {}, (event) => {
+          if (event.type === 'change') onDelivery(c, event.rows[0].ts);
+          else if (event.type === 'ready' || event.type === 'snapshot') resolve();
+          else if (event.type === 'error') reject(new Error(event.error?.message ?? 'subscribe error'));
+        });
+      }));
+    }
+  }
+  await Promise.all(ready);
+  return { subscriptions: C * S, close: async () => { for (const l of links) await l.close?.(); } };
+}
