@@ -8,7 +8,6 @@ import type {
   ConnectionState,
   KalamLink,
   LinkEventMap,
-  LiveQuery,
   ParamValue,
   QueryResult as LinkQueryResult,
   Row,
@@ -18,6 +17,7 @@ import type {
 } from '@kalam/link';
 import { abortError, onAbort } from './internal/abort.js';
 import type { ClientOptions, ClientSubscribeOptions, LiveOptions, QueryOptions } from './options.js';
+import { LiveQuery } from './liveQuery.js';
 import { Subscription } from './subscription.js';
 
 /**
@@ -152,26 +152,32 @@ export class KalamClient implements AsyncDisposable {
   subscribe<R extends object = Row>(sql: string, options: ClientSubscribeOptions<R> = {}): Promise<Subscription<R>> {
     const { signal } = options;
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
-    const handle = this.link.subscribe(sql, {
+    const linkOptions = {
       ...(options.params === undefined ? {} : { params: options.params }),
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(options.lastRows === undefined ? {} : { lastRows: options.lastRows }),
       ...(options.from === undefined ? {} : { from: options.from }),
       ...(options.id === undefined ? {} : { id: options.id }),
-    });
-    const subscription = new Subscription<R>(handle, {
-      signal,
-      onEvent: options.onEvent,
-      onError: options.onError,
-      from: options.from,
-    });
+    };
+    let subscription: Subscription<R>;
+    try {
+      subscription = new Subscription<R>((listener) => this.link.subscribe(sql, linkOptions, listener), {
+        signal,
+        onEvent: options.onEvent,
+        onError: options.onError,
+        from: options.from,
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return subscription.ready();
   }
 
   /**
    * The live, materialised result set of a query: rows keyed by primary key, kept current.
    * Identical queries (same SQL and params) share one server subscription; `close()` releases
-   * this reference, and the subscription ends a short linger after the last one.
+   * this reference, and the subscription ends a short linger after the last one. Throws
+   * `KalamError('ABORTED')` when `signal` is already aborted, `CLOSED` after `client.close()`.
    *
    * @example
    * ```ts
@@ -180,10 +186,13 @@ export class KalamClient implements AsyncDisposable {
    * ```
    */
   live<R extends object = Row>(sql: string, options: LiveOptions<R> = {}): LiveQuery<R> {
-    const query = this.link.live<R>(sql, {
-      ...(options.params === undefined ? {} : { params: options.params }),
-      ...(options.key === undefined ? {} : { key: options.key }),
-    });
+    if (options.signal?.aborted === true) throw abortError(options.signal);
+    const query = new LiveQuery<R>(
+      this.link.acquireLive<R>(sql, {
+        ...(options.params === undefined ? {} : { params: options.params }),
+        ...(options.key === undefined ? {} : { key: options.key }),
+      }),
+    );
     onAbort(options.signal, () => query.close());
     return query;
   }

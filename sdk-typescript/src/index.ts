@@ -8,6 +8,7 @@
 export { createClient, KalamClient } from './client.js';
 export type { QueryResult } from './client.js';
 export { Subscription } from './subscription.js';
+export { LiveQuery } from './liveQuery.js';
 export type { ClientOptions, ClientSubscribeOptions, LiveOptions, QueryOptions } from './options.js';
 export type {
   AckEvent,
@@ -29,7 +30,6 @@ export type {
   ConnectionSnapshot,
   ConnectionState,
   KalamErrorCode,
-  LiveQuery,
   LiveRowsSnapshot,
   ParamValue,
   Row,

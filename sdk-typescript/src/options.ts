@@ -1,20 +1,20 @@
 /**
  * Options of the client and its methods.
  */
-import type { LinkOptions, ParamValue, RowKeyOption, SeqId } from '@kalam/link';
+import type { LinkOptions, LinkSharingOptions, ParamValue, RowKeyOption, SeqId } from '@kalam/link';
 import type { KalamError } from '@kalam/link';
 import type { SubscriptionEvent } from './events.js';
 
 /**
  * Options of {@link createClient}: the server URL, credentials, and every kalam-link option
- * (serialization, WebSocket constructor, reconnect backoff, heartbeat, …).
+ * (serialization, WebSocket constructor, reconnect backoff, heartbeat, `liveQueryLingerMs`, …).
  *
  * @example
  * ```ts
  * const options: ClientOptions = { url: 'http://localhost:8080', auth: Auth.basic('alice', 'secret') };
  * ```
  */
-export type ClientOptions = LinkOptions;
+export type ClientOptions = LinkOptions & LinkSharingOptions;
 
 /**
  * Options of `client.subscribe()`.

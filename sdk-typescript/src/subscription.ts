@@ -3,7 +3,15 @@
  * It owns no protocol state: status, SeqIds and resume all live in the handle.
  */
 import { KalamError } from '@kalam/link';
-import type { ParamValue, Row, SchemaField, SeqId, SubscriptionHandle, SubscriptionStatus } from '@kalam/link';
+import type {
+  ParamValue,
+  Row,
+  SchemaField,
+  SeqId,
+  SubscriptionEvent as LinkSubscriptionEvent,
+  SubscriptionHandle,
+  SubscriptionStatus,
+} from '@kalam/link';
 import type { EventOf, SubscriptionEvent, SubscriptionEventType } from './events.js';
 import { abortError, onAbort } from './internal/abort.js';
 import { pushIterator, type PushIterator } from './internal/pushIterator.js';
@@ -44,21 +52,26 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
   readonly #ready: Promise<Subscription<R>>;
   #settle: { resolve: (s: Subscription<R>) => void; reject: (e: KalamError) => void } | undefined;
   readonly #detachAbort: () => void;
-  readonly #detachHandle: () => void;
 
-  /** @internal Created by `KalamClient.subscribe`. */
-  constructor(handle: SubscriptionHandle, hooks: SubscriptionHooks<R>) {
-    this.#handle = handle;
+  /**
+   * @internal Created by `KalamClient.subscribe`: `open` registers the kalam-link subscription with
+   * a listener that receives every event from the first one.
+   */
+  constructor(open: (listener: (event: LinkSubscriptionEvent) => void) => SubscriptionHandle, hooks: SubscriptionHooks<R>) {
     this.#hooks = hooks;
     this.#ready = new Promise<Subscription<R>>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
     this.#ready.catch(() => {});
-    this.#detachHandle = handle.onEvent((event) => this.#dispatch(event as SubscriptionEvent<R>));
-    this.#detachAbort = onAbort(hooks.signal, () => {
-      const error = abortError(hooks.signal as AbortSignal);
-      this.#end(error, true);
+    const early: LinkSubscriptionEvent[] = [];
+    let opened = false;
+    this.#handle = open((event) => {
+      if (opened) this.#dispatch(event as SubscriptionEvent<R>);
+      else early.push(event);
     });
+    opened = true;
+    for (const event of early) this.#dispatch(event as SubscriptionEvent<R>);
+    this.#detachAbort = onAbort(hooks.signal, () => this.#end(abortError(hooks.signal as AbortSignal), true));
     this.#checkStatus();
   }
 
@@ -180,7 +193,6 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
     this.#ended = { error };
     this.#detachAbort();
     if (unsubscribe) this.#handle.unsubscribe();
-    this.#detachHandle();
     if (this.#settle) {
       const { reject } = this.#settle;
       this.#settle = undefined;
