@@ -1,6 +1,54 @@
 /**
- * `@kalam/link` — the Kalam Live protocol core.
+ * `@kalam/link` — the Kalam Live protocol core: wire protocol, codecs, the connection lifecycle,
+ * multiplexed subscriptions with SeqId resume, and live result sets.
  *
  * @packageDocumentation
  */
 export * from './protocol/index.js';
+
+// Link facade
+export { createLink, KalamLink } from './link.js';
+export type { ConnectionSnapshot, TransitionInfo, LinkEventMap, QueryCallOptions, LiveOptions, LinkSharingOptions } from './link.js';
+export type { LinkOptions, ReconnectOptions, Timers } from './options.js';
+export { Auth } from './auth.js';
+export type { AuthProvider, AuthContext, TokenInfo, ProvidedToken } from './auth.js';
+export { executeSql, login } from './http.js';
+export type { FetchLike, QueryResult, LoginResult } from './http.js';
+
+// Connection lifecycle (for other SDKs' authors)
+export { connectionMachine, connectionStateOf, refreshDelayMs } from './connection/connectionMachine.js';
+export type { ConnectionState, ConnectionContext, ConnectionEvent, ConnectionInput, ControlEvent, LastClose, ConnectionMachineSnapshot } from './connection/connectionMachine.js';
+export type { ConnectionDeps, FrameInfo, Transport } from './connection/deps.js';
+export type { SocketCommand, SocketEvent } from './connection/socketActor.js';
+export { backoffDelay, backoffCeiling, resolveReconnectOptions } from './connection/backoff.js';
+export type { ResolvedReconnectOptions } from './connection/backoff.js';
+export type { WebSocketLike, WebSocketConstructor } from './transport/webSocketLike.js';
+export { webSocketUrl } from './transport/webSocketLike.js';
+
+// Subscriptions
+export type {
+  SubscriptionStatus,
+  SubscriptionEvent,
+  AckEvent,
+  SnapshotEvent,
+  ResetEvent,
+  InsertEvent,
+  UpdateEvent,
+  DeleteEvent,
+  StatusEvent,
+  ErrorEvent,
+  ChangeEvent,
+  SubscribeOptions,
+  SubscriptionInfo,
+  SubscriptionHandle,
+} from './subscriptions/types.js';
+export { SubscriptionRegistry } from './subscriptions/subscriptionRegistry.js';
+export type { RegistryHost } from './subscriptions/subscriptionRegistry.js';
+export { LiveRows } from './subscriptions/liveRows.js';
+export type { LiveRowsSnapshot, LiveRowsOptions } from './subscriptions/liveRows.js';
+export { LiveQuery } from './subscriptions/liveQuery.js';
+export type { LiveQueryViewOptions } from './subscriptions/liveQuery.js';
+export { SharedQueryCache, liveQueryKey } from './subscriptions/sharedQueries.js';
+export type { SharedLiveQuery, SharedLiveQueryOptions, SharedQueryCacheOptions, SubscriptionFactory, LingerTimers } from './subscriptions/sharedQueries.js';
+export { primaryKeyColumns } from './subscriptions/rowKey.js';
+export type { RowKeyOption, RowKeyFn } from './subscriptions/rowKey.js';

@@ -1,0 +1,84 @@
+/**
+ * Credentials: how kalam-link obtains the JWT it authenticates with.
+ */
+import type { FetchLike } from './http.js';
+import { login } from './http.js';
+import { jwtExpiresAtMs } from './internal/jwt.js';
+
+/** A token and, when known, its expiry (ms since the Unix epoch). */
+export interface TokenInfo {
+  readonly token: string;
+  readonly expiresAt?: number;
+}
+
+/** What a provider gets when asked for a token. */
+export interface AuthContext {
+  /** The link's HTTP base URL. */
+  readonly baseUrl: string;
+  readonly fetch: FetchLike;
+  /** The previous token was rejected or is about to expire: do not return a cached one. */
+  readonly forceRefresh: boolean;
+  /** Current time (ms since the Unix epoch), from the link's clock. */
+  readonly now: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Source of JWTs. Create one with {@link Auth}. */
+export interface AuthProvider {
+  readonly kind: 'basic' | 'jwt' | 'provider';
+  /** True when it can mint a new token (in-band refresh before expiry is scheduled only then). */
+  readonly refreshable: boolean;
+  getToken(context: AuthContext): Promise<TokenInfo>;
+}
+
+/** What an {@link Auth.provider} function may return. */
+export type ProvidedToken = string | { readonly token: string; readonly expiresAt?: number };
+
+/** Factories for {@link AuthProvider}s. */
+export const Auth = {
+  /**
+   * User name and password: logs in with `POST /v1/api/auth/login` and caches the JWT until it
+   * is close to expiry or rejected.
+   * @example createLink({ url, auth: Auth.basic('admin', 'secret') })
+   */
+  basic(username: string, password: string): AuthProvider {
+    let cached: TokenInfo | undefined;
+    return {
+      kind: 'basic',
+      refreshable: true,
+      async getToken(context) {
+        const fresh = cached !== undefined && (cached.expiresAt === undefined || cached.expiresAt - context.now > 30_000);
+        if (fresh && !context.forceRefresh && cached !== undefined) return cached;
+        const result = await login(context.fetch, context.baseUrl, username, password, context.signal);
+        const info: TokenInfo = result.expiresAt === undefined ? { token: result.token } : { token: result.token, expiresAt: result.expiresAt };
+        cached = info;
+        return info;
+      },
+    };
+  },
+
+  /** A fixed JWT. It cannot be refreshed: when it expires, the link stops with `auth_failed`. */
+  jwt(token: string): AuthProvider {
+    const expiresAt = jwtExpiresAtMs(token);
+    const info: TokenInfo = expiresAt === undefined ? { token } : { token, expiresAt };
+    return { kind: 'jwt', refreshable: false, getToken: () => Promise.resolve(info) };
+  },
+
+  /**
+   * Your own token source, asked on every (re)connect and before expiry. Return the JWT, or
+   * `{ token, expiresAt }`; without `expiresAt` the JWT's `exp` claim is used.
+   * @example Auth.provider(async () => (await fetch('/my-token')).text())
+   */
+  provider(fetchToken: (context: AuthContext) => Promise<ProvidedToken> | ProvidedToken): AuthProvider {
+    return {
+      kind: 'provider',
+      refreshable: true,
+      async getToken(context) {
+        const provided = await fetchToken(context);
+        const token = typeof provided === 'string' ? provided : provided.token;
+        const expiresAt = typeof provided === 'string' ? jwtExpiresAtMs(token) : (provided.expiresAt ?? jwtExpiresAtMs(token));
+        return expiresAt === undefined ? { token } : { token, expiresAt };
+      },
+    };
+  },
+} as const;

@@ -1,0 +1,41 @@
+/** Reconnect backoff settings. */
+export interface ReconnectOptions {
+  /** First retry's upper bound in ms. @default 500 */
+  readonly baseDelayMs?: number;
+  /** Upper bound of any retry delay in ms. @default 20000 */
+  readonly maxDelayMs?: number;
+  /** The attempt counter resets only after the connection stayed ready this long (ms). @default 10000 */
+  readonly stableAfterMs?: number;
+  /** Random source in [0, 1) for the jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** {@link ReconnectOptions} with every default applied. */
+export interface ResolvedReconnectOptions {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly stableAfterMs: number;
+  readonly random: () => number;
+}
+
+export function resolveReconnectOptions(options: ReconnectOptions | undefined): ResolvedReconnectOptions {
+  return {
+    baseDelayMs: options?.baseDelayMs ?? 500,
+    maxDelayMs: options?.maxDelayMs ?? 20_000,
+    stableAfterMs: options?.stableAfterMs ?? 10_000,
+    random: options?.random ?? Math.random,
+  };
+}
+
+/** Upper bound of the wait before retry number `attempt` (0-based): `min(max, base · 2^attempt)`. */
+export function backoffCeiling(attempt: number, options: ResolvedReconnectOptions): number {
+  // 2^attempt overflows to Infinity for large attempts; min() caps it.
+  return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt));
+}
+
+/** Full jitter (AWS architecture blog): a uniform wait in [0, ceiling). */
+export function backoffDelay(attempt: number, options: ResolvedReconnectOptions): number {
+  const r = options.random();
+  const unit = r >= 0 && r < 1 ? r : 0;
+  return Math.floor(unit * backoffCeiling(attempt, options));
+}

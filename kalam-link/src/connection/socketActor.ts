@@ -1,0 +1,162 @@
+import { fromCallback } from 'xstate';
+import { KalamError } from '../errors.js';
+import type { Codec } from '../protocol/codec.js';
+import { createCodec } from '../protocol/frame.js';
+import type { AuthErrorMessage, AuthSuccessMessage, ClientMessage, Serialization } from '../protocol/messages.js';
+import { FrameDecoder, type DecodedFrame } from '../transport/frameDecoder.js';
+import { ReadyState, toBytes, type WebSocketLike } from '../transport/webSocketLike.js';
+import type { ConnectionDeps } from './deps.js';
+
+/** Commands the machine sends to the socket actor. */
+export type SocketCommand =
+  | { readonly type: 'AUTHENTICATE'; readonly token: string }
+  | { readonly type: 'PING' };
+
+/** Events the socket actor sends to the machine. */
+export type SocketEvent =
+  | { readonly type: 'SOCKET_OPEN' }
+  | { readonly type: 'SOCKET_CLOSE'; readonly code: number; readonly reason: string }
+  | { readonly type: 'AUTH_SUCCESS'; readonly message: AuthSuccessMessage }
+  | { readonly type: 'AUTH_ERROR'; readonly message: AuthErrorMessage }
+  | { readonly type: 'LIFE' };
+
+/** Input of {@link socketActor}. */
+export interface SocketInput {
+  readonly deps: ConnectionDeps;
+}
+
+/**
+ * Owns one WebSocket for one connection attempt: opens it, decodes frames, routes lifecycle
+ * frames to the machine and everything else straight to `deps.onMessage` (the hot path never
+ * goes through xstate), and closes it when the machine leaves `session`.
+ */
+export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive }) => {
+  const { deps } = input;
+  const codecs = { json: createCodec('json', { maxFrameBytes: deps.maxFrameBytes }), msgpack: createCodec('msgpack', { maxFrameBytes: deps.maxFrameBytes }) };
+  let codec: Codec = codecs.json;
+  let closed = false;
+  // Set by PING; the first inbound frame after it is reported once as LIFE (one event per ping, not per frame).
+  let awaitingLife = false;
+
+  const decoder = new FrameDecoder(codecs, (decoded: DecodedFrame) => {
+    if (closed) return;
+    if (awaitingLife) {
+      awaitingLife = false;
+      sendBack({ type: 'LIFE' });
+    }
+    if (!decoded.ok) {
+      deps.onError(decoded.error);
+      return;
+    }
+    const message = decoded.message;
+    if (deps.onFrame !== undefined) {
+      const subscriptionId = 'subscription_id' in message && typeof message.subscription_id === 'string' ? message.subscription_id : undefined;
+      deps.onFrame(subscriptionId === undefined ? { direction: 'in', type: message.type, bytes: decoded.bytes } : { direction: 'in', type: message.type, subscriptionId, bytes: decoded.bytes });
+    }
+    switch (message.type) {
+      case 'auth_success': {
+        const serialization: Serialization = message.protocol.serialization;
+        decoder.serialization = serialization;
+        codec = codecs[serialization];
+        deps.onTransport({ serialization, send });
+        sendBack({ type: 'AUTH_SUCCESS', message });
+        return;
+      }
+      case 'auth_error':
+        sendBack({ type: 'AUTH_ERROR', message });
+        return;
+      case 'authenticate':
+      case 'subscribe':
+      case 'next_batch':
+      case 'unsubscribe':
+      case 'ping':
+        deps.onError(new KalamError('PROTOCOL', `server sent a client message: ${message.type}`));
+        return;
+      default:
+        deps.onMessage(message);
+    }
+  }, undefined, deps.maxFrameBytes);
+
+  let ws: WebSocketLike;
+  try {
+    ws = new deps.WebSocket(deps.wsUrl);
+  } catch (error) {
+    // Invalid URL and the like: report as an abnormal close so the machine backs off.
+    closed = true;
+    deps.onError(new KalamError('NETWORK', `cannot open WebSocket: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+    Promise.resolve().then(() => sendBack({ type: 'SOCKET_CLOSE', code: 1006, reason: 'cannot open WebSocket' }), () => undefined);
+    return () => undefined;
+  }
+  ws.binaryType = 'arraybuffer';
+  ws.onopen = () => {
+    if (!closed) sendBack({ type: 'SOCKET_OPEN' });
+  };
+  ws.onmessage = (event) => {
+    if (closed) return;
+    const data = event.data;
+    if (typeof data === 'string') decoder.push(data);
+    else {
+      const bytes = toBytes(data);
+      if (bytes === undefined) deps.onError(new KalamError('PROTOCOL', 'unsupported frame payload'));
+      else decoder.push(bytes);
+    }
+  };
+  // ws (Node) throws on an 'error' event without a listener: keep one for the socket's whole life.
+  ws.onerror = () => undefined;
+  ws.onclose = (event) => {
+    if (closed) return;
+    closed = true;
+    decoder.stop();
+    deps.onTransport(undefined);
+    sendBack({ type: 'SOCKET_CLOSE', code: typeof event.code === 'number' ? event.code : 1006, reason: typeof event.reason === 'string' ? event.reason : '' });
+  };
+
+  function send(message: ClientMessage): boolean {
+    if (closed || ws.readyState !== ReadyState.OPEN) return false;
+    const frame = codec.encode(message);
+    ws.send(frame);
+    if (deps.onFrame !== undefined) {
+      const subscriptionId = message.type === 'subscribe' ? message.subscription.id : 'subscription_id' in message ? message.subscription_id : undefined;
+      const bytes = typeof frame === 'string' ? frame.length : frame.byteLength;
+      deps.onFrame(subscriptionId === undefined ? { direction: 'out', type: message.type, bytes } : { direction: 'out', type: message.type, subscriptionId, bytes });
+    }
+    return true;
+  }
+
+  receive((command) => {
+    if (closed || ws.readyState !== ReadyState.OPEN) return;
+    if (command.type === 'AUTHENTICATE') {
+      // Always a JSON text frame: the only form every server accepts before and after negotiation.
+      const message: ClientMessage = { type: 'authenticate', method: 'jwt', token: command.token, protocol: { serialization: deps.serialization, compression: 'none' } };
+      const frame = codecs.json.encode(message);
+      ws.send(frame);
+      deps.onFrame?.({ direction: 'out', type: 'authenticate', bytes: frame.length });
+    } else {
+      awaitingLife = true;
+      send({ type: 'ping' });
+    }
+  });
+
+  return () => {
+    decoder.stop();
+    if (closed) return;
+    closed = true;
+    deps.onTransport(undefined);
+    if (ws.readyState === ReadyState.CLOSED) return;
+    deps.trackClosing(
+      new Promise<void>((resolve) => {
+        // A half-open socket may never finish the closing handshake: do not wait forever.
+        const timer = deps.timers.setTimeout(resolve, 2_000);
+        ws.onclose = () => {
+          deps.timers.clearTimeout(timer);
+          resolve();
+        };
+      }),
+    );
+    try {
+      ws.close(1000, 'client closing');
+    } catch {
+      // Already closing: nothing left to do.
+    }
+  };
+});

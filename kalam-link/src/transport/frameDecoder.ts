@@ -1,0 +1,120 @@
+import { KalamError } from '../errors.js';
+import type { Codec } from '../protocol/codec.js';
+import type { Message, Serialization } from '../protocol/messages.js';
+
+/** Codecs by serialization. */
+export interface Codecs {
+  readonly json: Codec;
+  readonly msgpack: Codec;
+}
+
+/** What one inbound frame became. */
+export type DecodedFrame =
+  | { readonly ok: true; readonly message: Message; readonly bytes: number }
+  | { readonly ok: false; readonly error: KalamError; readonly bytes: number };
+
+type Inflate = (bytes: Uint8Array) => Promise<Uint8Array>;
+
+/** gzip inflate with the platform's `DecompressionStream`, or undefined when there is none. */
+export function platformInflate(): Inflate | undefined {
+  if (typeof DecompressionStream !== 'function' || typeof Response !== 'function' || typeof Blob !== 'function') return undefined;
+  return async (bytes) => {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  };
+}
+
+/** True when a binary frame starts with the gzip magic `1f 8b`. */
+export function isGzipFrame(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Decodes inbound frames in arrival order (PROTOCOL.md decoding rule: text → JSON, gzip binary →
+ * inflate then the negotiated serialization, other binary → msgpack). Plain frames are decoded
+ * synchronously; once a gzip frame is being inflated, later frames queue behind it so order holds.
+ */
+export class FrameDecoder {
+  private readonly queue: (string | Uint8Array)[] = [];
+  private draining = false;
+  private stopped = false;
+  /** Serialization negotiated in `auth_success` (for gzip payloads). */
+  serialization: Serialization = 'json';
+
+  constructor(
+    private readonly codecs: Codecs,
+    private readonly deliver: (frame: DecodedFrame) => void,
+    private readonly inflate: Inflate | undefined = platformInflate(),
+    private readonly maxFrameBytes: number = 64 * 1024 * 1024,
+  ) {}
+
+  /** Feed one frame (string = text frame, bytes = binary frame). */
+  push(frame: string | Uint8Array): void {
+    if (this.stopped) return;
+    if (this.draining || (typeof frame !== 'string' && isGzipFrame(frame))) {
+      this.queue.push(frame);
+      if (!this.draining) void this.drain();
+      return;
+    }
+    this.deliver(this.decodePlain(frame));
+  }
+
+  /** Drop queued frames and ignore later ones (socket gone). */
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+  }
+
+  private decodePlain(frame: string | Uint8Array): DecodedFrame {
+    const bytes = typeof frame === 'string' ? frame.length : frame.byteLength;
+    if (bytes > this.maxFrameBytes) {
+      return { ok: false, bytes, error: new KalamError('MESSAGE_TOO_LARGE', `inbound frame of ${bytes} bytes exceeds maxFrameBytes ${this.maxFrameBytes}`) };
+    }
+    try {
+      const codec = typeof frame === 'string' ? this.codecs.json : this.codecs.msgpack;
+      return { ok: true, bytes, message: codec.decode(frame) };
+    } catch (error) {
+      return { ok: false, bytes, error: asProtocolError(error) };
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (!this.stopped && this.queue.length > 0) {
+        const frame = this.queue.shift() as string | Uint8Array;
+        if (typeof frame !== 'string' && isGzipFrame(frame)) {
+          const decoded = await this.decodeGzip(frame);
+          if (!this.stopped) this.deliver(decoded);
+        } else {
+          this.deliver(this.decodePlain(frame));
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async decodeGzip(frame: Uint8Array): Promise<DecodedFrame> {
+    const bytes = frame.byteLength;
+    if (this.inflate === undefined) {
+      return { ok: false, bytes, error: new KalamError('PROTOCOL', 'gzip frame received but this platform has no DecompressionStream') };
+    }
+    try {
+      const inflated = await this.inflate(frame);
+      if (inflated.byteLength > this.maxFrameBytes) {
+        return { ok: false, bytes, error: new KalamError('MESSAGE_TOO_LARGE', `inflated frame of ${inflated.byteLength} bytes exceeds maxFrameBytes`) };
+      }
+      // KalamDB gzips JSON error frames even in msgpack mode: a JSON object starts with '{'.
+      const codec = this.serialization === 'json' || inflated[0] === 0x7b ? this.codecs.json : this.codecs.msgpack;
+      return { ok: true, bytes, message: codec.decode(inflated) };
+    } catch (error) {
+      return { ok: false, bytes, error: asProtocolError(error) };
+    }
+  }
+}
+
+function asProtocolError(error: unknown): KalamError {
+  if (error instanceof KalamError) return error;
+  return new KalamError('PROTOCOL', `undecodable frame: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
