@@ -248,11 +248,17 @@ export interface Engine {
   // ---- live queries
   /** Parse, authorise and compile a live query. Throws KalamError (INVALID_SQL, NOT_FOUND, UNAUTHORIZED, UNSUPPORTED, INVALID_ARGUMENT). */
   planLiveQuery(sql: string, params: readonly ParamValue[], principal: Principal): LiveQueryPlan;
-  /** Take a consistent snapshot at {@link Engine.currentSeq}, synchronously. */
+  /**
+   * Take a consistent snapshot, synchronously. Its `seq` is {@link Engine.currentSeq}, or — when a
+   * write batch is committing at that instant — that batch's last seq (the batch is then inside the
+   * snapshot, and its `onCommit` call follows). Either way: rows with `_seq` ≤ seq are in the
+   * snapshot, and only changes with seq > `snapshot.seq` must be delivered after it.
+   */
   openSnapshot(): Snapshot;
   /**
    * Changes of one table partition with afterSeq < seq ≤ uptoSeq, in SeqId order, at most `limit`.
-   * Only meaningful when {@link Engine.isRetained} is true for afterSeq.
+   * Only meaningful when {@link Engine.isRetained} is true for afterSeq; throws `KalamError('CONFLICT')`
+   * when retention trimmed part of the range meanwhile (fall back to a fresh snapshot or drop the socket).
    */
   readChanges(tableId: string, partition: string, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<CommittedChange[]>;
   /**
@@ -260,6 +266,8 @@ export interface Engine {
    * False when some were trimmed, or `fromSeq` is in the future / from another lineage.
    */
   isRetained(tableId: string, partition: string, fromSeq: SeqId): boolean;
+  /** Trim the change log to the retention bounds now (it also runs by itself after writes and periodically). Returns entries removed. */
+  trimChangeLog(): Promise<number>;
 
   // ---- runtime hooks
   /** Provide a `system.<name>` table readable with SELECT (dba only). */

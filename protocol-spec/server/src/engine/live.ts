@@ -1,0 +1,159 @@
+/**
+ * Live-query support: compiled plans (WHERE + projection) and consistent snapshots paged by `_seq`
+ * through the per-partition `_seq` index.
+ */
+import { KalamError, type CellValue, type ParamValue, type Row, type SchemaField, type SeqId } from '@kalam/link/protocol';
+import { compileWhere, type RowPredicate } from '../sql/compile.js';
+import { parseSql } from '../sql/parse.js';
+import type { KvSnapshot } from '../store/kv.js';
+import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
+import { resolveTable, SYSTEM_NS } from './access.js';
+import { decodeRow, schemaFields, type Catalog, type TableMeta } from './catalog.js';
+import type { LiveQueryPlan, Principal, Snapshot, SnapshotPage, SnapshotScanOptions } from './types.js';
+
+/** The engine's {@link LiveQueryPlan}. */
+export class LivePlan implements LiveQueryPlan {
+  readonly tableId: string;
+  readonly namespace: string;
+  readonly tableName: string;
+  readonly kind: 'user' | 'shared';
+  readonly schema: readonly SchemaField[];
+  readonly projectionKey: string;
+  private readonly cols: readonly { out: string; col: string }[];
+
+  constructor(
+    readonly table: TableMeta,
+    readonly partition: string,
+    private readonly predicate: RowPredicate,
+    cols: { out: string; col: string }[],
+  ) {
+    this.tableId = table.tableId;
+    this.namespace = table.namespace;
+    this.tableName = table.name;
+    this.kind = table.kind;
+    this.cols = cols;
+    this.schema = schemaFields(
+      table,
+      cols.map((c) => ({ name: c.col, as: c.out })),
+    );
+    this.projectionKey = `${table.tid}|${JSON.stringify(cols.map((c) => [c.out, c.col]))}`;
+  }
+
+  matches(row: Row): boolean {
+    return this.predicate(row);
+  }
+
+  project(row: Row): Row {
+    const out: Record<string, CellValue> = {};
+    for (const c of this.cols) out[c.out] = row[c.col] ?? null;
+    out['_seq'] = row['_seq'] ?? null;
+    return out;
+  }
+}
+
+/** Parse, authorise and compile a live query. */
+export function planLiveQuery(catalog: Catalog, sql: string, params: readonly ParamValue[], principal: Principal): LivePlan {
+  const statements = parseSql(sql);
+  if (statements.length !== 1) throw new KalamError('INVALID_SQL', 'a live query is exactly one SELECT');
+  const stmt = statements[0]!;
+  if (stmt.type !== 'select') throw new KalamError('INVALID_SQL', 'a live query must be a SELECT');
+  if (stmt.table.namespace === SYSTEM_NS) throw new KalamError('UNSUPPORTED', 'system tables cannot be subscribed to');
+  if (stmt.orderBy.length > 0) throw new KalamError('UNSUPPORTED', 'ORDER BY is not supported in live queries (rows arrive in _seq order)');
+  if (stmt.limit !== null || stmt.offset > 0) throw new KalamError('UNSUPPORTED', 'LIMIT/OFFSET are not supported in live queries (use options.last_rows)');
+  if (stmt.distinct) throw new KalamError('UNSUPPORTED', 'DISTINCT is not supported in live queries');
+  if (stmt.items.some((i) => i.kind === 'agg')) throw new KalamError('UNSUPPORTED', 'aggregates are not supported in live queries');
+  const { table, partition } = resolveTable(catalog, stmt.table, principal, 'read');
+  const cols: { out: string; col: string }[] = [];
+  const add = (out: string, col: string): void => {
+    if (col === '_seq') return;
+    if (!table.byName.has(col)) throw new KalamError('INVALID_SQL', `unknown column ${col} in ${table.tableId}`);
+    if (!cols.some((c) => c.out === out)) cols.push({ out, col });
+  };
+  for (const item of stmt.items) {
+    if (item.kind === 'star') for (const c of table.columns) add(c.name, c.name);
+    else if (item.kind === 'col') add(item.alias ?? item.name, item.name);
+  }
+  for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
+  return new LivePlan(table, partition, compileWhere(stmt.where, table.types, params), cols);
+}
+
+/** The engine's {@link Snapshot}. */
+export class EngineSnapshot implements Snapshot {
+  private released = false;
+  private readonly cutoffs = new Map<LivePlan, Map<number, SeqId>>();
+
+  constructor(
+    readonly seq: SeqId,
+    private readonly kv: Promise<KvSnapshot>,
+  ) {}
+
+  private async reader(plan: LiveQueryPlan): Promise<{ kv: KvSnapshot; plan: LivePlan }> {
+    if (this.released) throw new KalamError('INVALID_ARGUMENT', 'snapshot already released');
+    if (!(plan instanceof LivePlan)) throw new KalamError('INVALID_ARGUMENT', 'plan was not made by this engine');
+    return { kv: await this.kv, plan };
+  }
+
+  /** Lowest `_seq` among the newest `lastRows` matching rows (0 when fewer exist). */
+  private async cutoff(kv: KvSnapshot, plan: LivePlan, lastRows: number): Promise<SeqId> {
+    let perPlan = this.cutoffs.get(plan);
+    const known = perPlan?.get(lastRows);
+    if (known !== undefined) return known;
+    let seen = 0;
+    let cut: SeqId = 0n;
+    if (lastRows > 0) {
+      for await (const { key, value } of kv.range({ ...prefixRange(partitionPrefix(P.seqIndex, plan.table.tid, plan.partition)), reverse: true })) {
+        if (!plan.matches(decodeRow(plan.table, value))) continue;
+        if (++seen === lastRows) {
+          cut = seqOfKey(key);
+          break;
+        }
+      }
+    } else cut = this.seq + 1n;
+    if (!perPlan) this.cutoffs.set(plan, (perPlan = new Map()));
+    perPlan.set(lastRows, cut);
+    return cut;
+  }
+
+  async scan(plan: LiveQueryPlan, options: SnapshotScanOptions): Promise<SnapshotPage> {
+    const r = await this.reader(plan);
+    const p = r.plan;
+    if (!Number.isInteger(options.limit) || options.limit <= 0) throw new KalamError('INVALID_ARGUMENT', 'limit must be a positive integer');
+    const cut = options.lastRows !== undefined ? await this.cutoff(r.kv, p, options.lastRows) : 0n;
+    const prefix = partitionPrefix(P.seqIndex, p.table.tid, p.partition);
+    const { lt } = prefixRange(prefix);
+    const lower =
+      options.afterSeq !== undefined && options.afterSeq >= cut
+        ? { gt: seqKey(P.seqIndex, p.table.tid, p.partition, options.afterSeq) }
+        : { gte: cut > 0n ? seqKey(P.seqIndex, p.table.tid, p.partition, cut) : prefix };
+    const rows: Row[] = [];
+    let hasMore = false;
+    for await (const { value } of r.kv.range({ ...lower, lt })) {
+      const row = decodeRow(p.table, value);
+      if (!p.matches(row)) continue;
+      if (rows.length === options.limit) {
+        hasMore = true;
+        break;
+      }
+      rows.push(p.project(row));
+    }
+    return { rows, hasMore };
+  }
+
+  async count(plan: LiveQueryPlan, lastRows?: number): Promise<number> {
+    const r = await this.reader(plan);
+    let n = 0;
+    for await (const { value } of r.kv.range(prefixRange(partitionPrefix(P.seqIndex, r.plan.table.tid, r.plan.partition)))) {
+      if (r.plan.matches(decodeRow(r.plan.table, value))) n++;
+    }
+    return lastRows === undefined ? n : Math.min(n, lastRows);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.kv.then(
+      (s) => s.release(),
+      () => undefined,
+    );
+  }
+}
