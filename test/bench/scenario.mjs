@@ -11,7 +11,7 @@ async function main() {
       return runFanout({ ...spec, module: new URL(`./transports/${spec.transport}.mjs`, import.meta.url).href });
     }
     default: {
-      const mod = await import(new URL(`./${spec.kind}.mjs`, import.meta.url).href);
+      const mod = await import(new URL(`./scenarios/${spec.kind}.mjs`, import.meta.url).href);
       return mod.run(spec);
     }
   }
