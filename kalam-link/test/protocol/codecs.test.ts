@@ -133,6 +133,11 @@ describe('JSON codec', () => {
     expect(json.decode(tricky)).toEqual({ type: 'error', code: 'X', message: 'x":12345678901234567890 1.12345678901234567' });
   });
 
+  it('leaves large non-SeqId numbers (DOUBLE cells) as numbers', () => {
+    const text = '{"type":"change","subscription_id":"s","change_type":"insert","rows":[{"d":100000000000000000000,"seq":12345678901234567890,"_seq":9223372036854775807}]}';
+    expect(json.decode(text)).toEqual({ type: 'change', subscription_id: 's', change_type: 'insert', rows: [{ d: 1e20, seq: '12345678901234567890', _seq: SEQ_MAX_63 }] });
+  });
+
   it('accepts UTF-8 bytes and rejects invalid UTF-8', () => {
     expect(json.decode(new TextEncoder().encode('{"type":"pong"}'))).toEqual({ type: 'pong' });
     protocolError(() => json.decode(new Uint8Array([0x7b, 0xff, 0x7d])));
