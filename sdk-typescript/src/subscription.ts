@@ -18,6 +18,9 @@ import { pushIterator, type PushIterator } from './internal/pushIterator.js';
 
 type AnyListener = (event: never) => void;
 
+/** Events kept for a first iterator that has not started yet; beyond this a subscription nobody iterates stops keeping them. */
+const MAX_BACKLOG = 10_000;
+
 /** Hooks a {@link Subscription} reports to (from `client.subscribe` options). */
 export interface SubscriptionHooks<R> {
   readonly signal?: AbortSignal | undefined;
@@ -30,8 +33,9 @@ export interface SubscriptionHooks<R> {
  * One live query subscription, typed by its row type `R`.
  *
  * Obtained from `client.subscribe()`, which resolves once the snapshot is loaded. Listen with
- * {@link Subscription.on}, or iterate: the first iterator receives the snapshot events, then
- * every later event; iteration ends at `unsubscribe()` and throws the `KalamError` of a fatal error.
+ * {@link Subscription.on}, or iterate: the first iterator receives every event from the start
+ * (kept for it until it begins, up to 10,000 events), later iterators the events after their
+ * creation; iteration ends at `unsubscribe()` and throws the `KalamError` of a fatal error.
  *
  * @example
  * ```ts
@@ -46,7 +50,7 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
   readonly #hooks: SubscriptionHooks<R>;
   readonly #listeners = new Map<SubscriptionEventType, Set<AnyListener>>();
   readonly #iterators = new Set<PushIterator<SubscriptionEvent<R>>>();
-  /** Events kept for the first iterator: everything up to ready, then one macrotask more. */
+  /** Events kept for the first iterator (dropped, and no longer kept, past {@link MAX_BACKLOG}). */
   #backlog: Array<SubscriptionEvent<R>> | undefined = [];
   #ended: { error: KalamError | undefined } | undefined;
   readonly #ready: Promise<Subscription<R>>;
@@ -144,7 +148,8 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
 
   /**
    * Iterate over events. The first iterator also receives the events that arrived before it
-   * (the snapshot); later iterators start at their creation. Breaking out does not unsubscribe.
+   * (the snapshot, and any change since; up to 10,000 kept); later iterators start at their
+   * creation. Breaking out does not unsubscribe.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<SubscriptionEvent<R>> {
     const it = pushIterator<SubscriptionEvent<R>>(() => this.#iterators.delete(it));
@@ -160,7 +165,10 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
 
   #dispatch(event: SubscriptionEvent<R>): void {
     if (this.#ended) return;
-    this.#backlog?.push(event);
+    if (this.#backlog !== undefined) {
+      if (this.#backlog.length < MAX_BACKLOG) this.#backlog.push(event);
+      else this.#backlog = undefined;
+    }
     for (const it of this.#iterators) it.push(event);
     this.#safe(() => this.#hooks.onEvent?.(event));
     const set = this.#listeners.get(event.type);
@@ -181,8 +189,6 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
       const { resolve } = this.#settle;
       this.#settle = undefined;
       resolve(this);
-      // Keep the backlog one macrotask longer so `for await` right after `await subscribe()` misses nothing.
-      if (this.#backlog) setTimeout(() => (this.#backlog = undefined), 0);
     } else if (status === 'closed' || status === 'error') {
       this.#end(new KalamError('CLOSED', `subscription ${this.id} ended (${status})`, { subscriptionId: this.id }), false);
     }

@@ -252,6 +252,30 @@ describe('client.subscribe', () => {
     expect(sub.status).toBe('closed');
   });
 
+  test('the first iterator also gets events delivered before it started; later ones start fresh', async () => {
+    await insert(1, 'milk');
+    const sub = await client.subscribe<Todo>(SQL);
+    const inserted = nextEvent(sub, 'insert');
+    await insert(2, 'eggs');
+    await inserted;
+    const first = sub[Symbol.asyncIterator]();
+    const second = sub[Symbol.asyncIterator]();
+    const types: string[] = [];
+    for (;;) {
+      const { value } = await first.next();
+      if (value === undefined) break;
+      types.push(value.type);
+      if (value.type === 'insert') break;
+    }
+    expect(types.filter((t) => t === 'snapshot' || t === 'insert')).toEqual(['snapshot', 'insert']);
+    const deleted = second.next();
+    await client.query('DELETE FROM app.todos WHERE id = 1');
+    expect((await deleted).value).toMatchObject({ type: 'delete', oldRow: { id: 1n } });
+    await first.return?.();
+    sub.unsubscribe();
+    expect(await second.next()).toEqual({ done: true, value: undefined });
+  });
+
   test('listSubscriptions() shows id, sql, params, status and lastSeqId; unsubscribe is idempotent', async () => {
     const sub = await client.subscribe<Todo>('SELECT * FROM app.todos WHERE done = $1', { params: [false] });
     const [info] = client.listSubscriptions();
