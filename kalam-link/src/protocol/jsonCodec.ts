@@ -85,18 +85,22 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
-// Cheap test: an unquoted integer of 16+ digits may not survive JSON.parse as a number.
-const UNSAFE_HINT = /[:[,]\s*-?\d{16}/;
-// Skip string literals; match integer literals of 16+ digits that are not part of a decimal/exponent.
-const STRING_OR_BIG_INT = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g;
+// Cheap test: an unquoted integer of 16+ digits right after a key may not survive JSON.parse.
+const UNSAFE_HINT = /":\s*-?\d{16}/;
+// Every string literal (so string contents are skipped), plus the integer literal following it when it is a key.
+const KEY_AND_BIG_INT = /"((?:[^"\\]|\\.)*)"(\s*:\s*)(-?\d{16,})(?![\d.eE])|"(?:[^"\\]|\\.)*"/g;
+const SEQ_KEYS: ReadonlySet<string> = new Set(['from', 'from_seq_id', 'last_seq_id', 'seq', 'prev_seq', '_seq']);
 
 /**
- * KalamDB sends envelope SeqIds as JSON numbers (> 2^53). Quote integer literals that are not
- * safe integers so they reach the validator exactly as decimal strings instead of rounded numbers.
+ * KalamDB sends envelope SeqIds as JSON numbers (> 2^53). Quote the integer literals of SeqId
+ * fields that are not safe integers, so they reach the validator exactly as decimal strings
+ * instead of rounded numbers. Other numbers (e.g. DOUBLE cells) are left alone.
  */
 function rescueUnsafeIntegers(text: string): string {
   if (!UNSAFE_HINT.test(text)) return text;
-  return text.replace(STRING_OR_BIG_INT, (m) => (m.charCodeAt(0) === 0x22 || Number.isSafeInteger(Number(m)) ? m : `"${m}"`));
+  return text.replace(KEY_AND_BIG_INT, (match: string, key?: string, colon?: string, digits?: string) =>
+    digits !== undefined && key !== undefined && SEQ_KEYS.has(key) && !Number.isSafeInteger(Number(digits)) ? `"${key}"${colon ?? ':'}"${digits}"` : match,
+  );
 }
 
 let decoder: TextDecoder | undefined;

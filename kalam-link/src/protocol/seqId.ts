@@ -72,8 +72,8 @@ export function seqIdSequence(seq: SeqId): number {
 
 /** Build a SeqId from its parts. */
 export function makeSeqId(timestampMs: number, worker: number, sequence: number): SeqId {
-  if (!Number.isSafeInteger(timestampMs) || timestampMs < SEQ_EPOCH_MS) {
-    throw new KalamError('INVALID_ARGUMENT', `timestamp before the SeqId epoch: ${timestampMs}`);
+  if (!Number.isSafeInteger(timestampMs) || timestampMs < SEQ_EPOCH_MS || timestampMs - SEQ_EPOCH_MS >= 2 ** 41) {
+    throw new KalamError('INVALID_ARGUMENT', `timestamp outside the SeqId range: ${timestampMs}`);
   }
   if (!Number.isInteger(worker) || worker < 0 || worker > 1023) throw new KalamError('INVALID_ARGUMENT', `worker out of range: ${worker}`);
   if (!Number.isInteger(sequence) || sequence < 0 || sequence > 4095) throw new KalamError('INVALID_ARGUMENT', `sequence out of range: ${sequence}`);
