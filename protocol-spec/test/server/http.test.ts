@@ -1,0 +1,74 @@
+/** HTTP API: health, login, SQL results and typed errors. */
+import { createUser, login, sqlRaw, startHarness, ADMIN_PASSWORD, type Harness } from './support/harness.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h.close());
+
+it('GET /health', async () => {
+  const res = await fetch(`${h.url()}/health`);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ status: 'ok', version: expect.any(String), protocol: 1 });
+});
+
+it('login with a JSON body or Basic credentials; wrong password → 401 AUTH_FAILED', async () => {
+  const body = await login(h.url(), 'admin', ADMIN_PASSWORD);
+  expect(body).toMatchObject({ token_type: 'Bearer', user: 'admin', role: 'dba' });
+  expect(new Date(body.expires_at).getTime()).toBe(body.expires_at_ms);
+  expect(body.expires_at_ms).toBeGreaterThan(Date.now() + 3500_000);
+  const basic = await fetch(`${h.url()}/v1/api/auth/login`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` } });
+  expect(basic.status).toBe(200);
+  const bad = await fetch(`${h.url()}/v1/api/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'admin', password: 'nope' }) });
+  expect(bad.status).toBe(401);
+  const text = await bad.text();
+  expect(JSON.parse(text)).toEqual({ status: 'error', error: { code: 'AUTH_FAILED', message: expect.any(String) } });
+  expect(text).not.toContain('nope');
+});
+
+it('SQL: one result per statement, rows keyed by column, 64-bit integers as decimal strings, last_seq', async () => {
+  const r = await sqlRaw(
+    h.url(),
+    h.adminToken,
+    "CREATE NAMESPACE h; CREATE SHARED TABLE h.t (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE); INSERT INTO h.t (id, name, score) VALUES (9223372036854775807, 'max', 1.5), ($1, 'param', NULL); SELECT * FROM h.t WHERE id = $1",
+    ['9007199254740993'],
+  );
+  expect(r.status).toBe(200);
+  const results = r.body.results ?? [];
+  expect(results).toHaveLength(4);
+  expect(results[2]?.row_count).toBe(2);
+  expect(results[2]?.last_seq).toMatch(/^\d+$/);
+  expect(results[3]?.rows).toEqual([expect.objectContaining({ id: '9007199254740993', name: 'param', score: null })]);
+  expect(results[3]?.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['id', 'name', 'score']));
+});
+
+it('SQL errors are typed with their HTTP status', async () => {
+  const user = await createUser(h, 'plain');
+  const cases: Array<[string | undefined, string, number, string]> = [
+    [h.adminToken, 'SELEKT nonsense', 400, 'INVALID_SQL'],
+    [h.adminToken, 'SELECT * FROM h.missing', 404, 'NOT_FOUND'],
+    [h.adminToken, "INSERT INTO h.t (id, name) VALUES (9223372036854775807, 'dup')", 409, 'CONFLICT'],
+    [user, 'SELECT * FROM system.connections', 403, 'UNAUTHORIZED'],
+    [user, "CREATE USER x WITH PASSWORD 'y' ROLE dba", 403, 'UNAUTHORIZED'],
+    ['not-a-token', 'SELECT 1', 401, 'AUTH_FAILED'],
+  ];
+  for (const [token, text, status, code] of cases) {
+    const r = await sqlRaw(h.url(), token ?? '', text);
+    expect([text, r.status, r.body.status, r.body.error?.code]).toEqual([text, status, 'error', code]);
+  }
+  const none = await fetch(`${h.url()}/v1/api/sql`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT 1' }) });
+  expect(none.status).toBe(401);
+  const huge = await fetch(`${h.url()}/v1/api/sql`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}` }, body: JSON.stringify({ sql: `SELECT '${'x'.repeat(1024 * 1024)}'` }) });
+  expect(huge.status).toBe(413);
+  expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('MESSAGE_TOO_LARGE');
+  const notJson = await fetch(`${h.url()}/v1/api/sql`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}` }, body: '{' });
+  expect(notJson.status).toBe(400);
+});
+
+it('unknown routes → 404 JSON; wrong method → 405', async () => {
+  expect((await fetch(`${h.url()}/nope`)).status).toBe(404);
+  expect((await fetch(`${h.url()}/v1/api/sql`)).status).toBe(405);
+  expect((await fetch(`${h.url()}/v1/ws`)).status).toBe(404);
+});
