@@ -202,6 +202,16 @@ describe('LiveRows: keys', () => {
     expect(live.getSnapshot().rows).toEqual([{ a: 2, _seq: 2n }]);
   });
 
+  test('a later ack with different pk columns re-keys the rows held, keeping their order', () => {
+    const live = new LiveRows();
+    live.apply(batch([{ a: 1, b: 'x', _seq: 1n }, { a: 2, b: 'y', _seq: 2n }], true, 2n)); // no schema yet: whole-row keys
+    expect(live.keyOf({ a: 1, b: 'x', _seq: 1n })).not.toBe('1');
+    live.apply(ack([{ name: 'a', data_type: 'Int', index: 0, flags: ['pk'] }, { name: 'b', data_type: 'Text', index: 1 }], true));
+    expect(live.get('1')).toEqual({ a: 1, b: 'x', _seq: 1n });
+    live.apply({ type: 'update', row: { a: 1, b: 'z', _seq: 3n }, oldRow: { a: 1, b: 'x', _seq: 1n }, seq: 3n });
+    expect(live.getSnapshot().rows).toEqual([{ a: 1, b: 'z', _seq: 3n }, { a: 2, b: 'y', _seq: 2n }]);
+  });
+
   test('rows that lack the key column are ignored', () => {
     const live = loaded();
     expect(live.apply({ type: 'insert', row: { title: 'no id', _seq: 30n }, seq: 30n })).toBe(true);
