@@ -132,6 +132,18 @@ describe('LiveRows: events', () => {
     ]);
   });
 
+  test('status: dropping rows (reset or ack resumed:false) goes back to loading; a resume snapshot while resuming does not', () => {
+    const live = loaded();
+    live.apply(ack(todoSchema, false));
+    expect(live.getSnapshot().status).toBe('loading');
+    live.apply(batch([todo(1n, 'a', 10n)], true, 20n));
+    live.apply({ type: 'status', status: 'resuming' });
+    live.apply(ack());
+    live.apply(batch([todo(4n, 'd', 21n)], false, 21n));
+    expect(live.getSnapshot()).toMatchObject({ status: 'resuming' });
+    expect(live.size).toBe(2);
+  });
+
   test('duplicate snapshot rows upsert', () => {
     const live = new LiveRows();
     live.apply(ack());
@@ -291,9 +303,7 @@ describe('LiveRows: identity and notifications', () => {
     const listener = jest.fn();
     live.subscribe(listener);
     const snap = live.getSnapshot();
-    expect(live.apply(batch([todo(1n, 'a', 10n)], false, 10n))).toBe(true); // status → loading
-    live.apply({ type: 'status', status: 'ready' });
-    listener.mockClear();
+    expect(live.apply(batch([todo(1n, 'a', 10n)], false, 10n))).toBe(false);
     expect(live.apply({ type: 'insert', row: todo(2n, 'b', 11n), seq: 11n })).toBe(false);
     expect(listener).not.toHaveBeenCalled();
     expect(live.getSnapshot().rows).toBe(snap.rows);
