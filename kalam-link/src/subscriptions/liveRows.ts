@@ -167,7 +167,7 @@ export class LiveRows<T extends object = Row> {
     switch (event.type) {
       case 'ack':
         this.setSchema(event.schema);
-        if (event.resumed === false || (event.resumed !== true && this.snapshotOpen)) this.clearRows();
+        if (event.resumed === false || (event.resumed !== true && this.snapshotOpen)) this.restart();
         break;
       case 'snapshot':
         for (const row of event.rows) this.upsert(row as unknown as T, undefined);
@@ -175,14 +175,13 @@ export class LiveRows<T extends object = Row> {
         if (event.final) {
           if (event.batch.last_seq_id !== null) this.setLastSeqId(event.batch.last_seq_id);
           this.setStatus('ready');
-        } else if (this.status === 'pending' || this.status === 'ready' || this.status === 'resuming') {
+        } else if (this.status === 'pending') {
+          // not from 'resuming': a KalamDB-style resume snapshot adds to rows that stay valid
           this.setStatus('loading');
         }
         break;
       case 'reset':
-        this.clearRows();
-        this.snapshotOpen = false;
-        if (this.status === 'ready' || this.status === 'resuming') this.setStatus('loading');
+        this.restart();
         break;
       case 'insert':
         this.upsert(event.row as unknown as T, undefined);
@@ -241,6 +240,13 @@ export class LiveRows<T extends object = Row> {
     if (this.lastSeqId !== undefined && seq <= this.lastSeqId) return;
     this.lastSeqId = seq;
     this.mark(false);
+  }
+
+  /** Drop the rows; a new snapshot follows. */
+  private restart(): void {
+    this.clearRows();
+    this.snapshotOpen = false;
+    if (this.status === 'ready' || this.status === 'resuming') this.setStatus('loading');
   }
 
   private clearRows(): void {
