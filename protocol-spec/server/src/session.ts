@@ -99,6 +99,14 @@ export class Session implements SubscriptionHost {
   goLive(sub: LiveSubscription): void {
     this.rt.registry.addRoute(sub);
   }
+  async writable(): Promise<void> {
+    const low = this.rt.config.limits.maxOutboundBytes / 2;
+    while (this.#state !== 'closed' && this.transport.bufferedAmount > low) await new Promise((r) => setTimeout(r, 5));
+  }
+  lostPosition(sub: LiveSubscription): void {
+    this.rt.config.log(`connection ${this.id}: change log trimmed past subscription ${sub.id}; closing so the client resumes`);
+    this.close(CloseCode.INTERNAL_ERROR, 'change log trimmed past a subscription; resume');
+  }
 
   /** Authenticated user name (`''` before authentication). */
   get user(): string {
@@ -339,12 +347,16 @@ export class Session implements SubscriptionHost {
     this.sendFrame(frame);
   }
 
-  /** Send pre-encoded bytes; closes with 4006 instead when the outbound buffer is full. */
+  /**
+   * Send pre-encoded bytes; closes with 4006 instead when the outbound buffer would exceed its
+   * bound (one frame always fits into an empty buffer, so a large snapshot batch is never refused).
+   */
   sendFrame(frame: Frame): void {
     if (this.#state === 'closed') return;
     const wire = outbound(frame, this.#protocol.compression);
     const size = typeof wire === 'string' ? wire.length : wire.byteLength;
-    if (this.transport.bufferedAmount + size > this.rt.config.limits.maxOutboundBytes) {
+    const buffered = this.transport.bufferedAmount;
+    if (buffered > 0 && buffered + size > this.rt.config.limits.maxOutboundBytes) {
       this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer full');
       return;
     }

@@ -136,3 +136,21 @@ it('a consumer that stops reading is closed with 4006; after resume it has every
   expect([...seen.values()].every((v) => v === 1)).toBe(true);
   expect(seen.size).toBe(snap.rows.length + expected);
 }, 20_000);
+
+it('a resume backlog larger than the outbound buffer is paced, not cut: all changes arrive, no 4006', async () => {
+  let c = await connect();
+  c.subscribe('big', 'SELECT * FROM lim.t WHERE id >= 500000', {});
+  const snap = (await c.next('initial_data_batch')) as InitialDataBatchMessage;
+  c.close();
+  await c.waitClose();
+  const body = 'y'.repeat(2000);
+  for (let base = 500_000; base < 501_500; base += 250) {
+    await sql(h.url(), alice, `INSERT INTO lim.t (id, body) VALUES ${Array.from({ length: 250 }, (_, i) => `(${base + i}, '${body}')`).join(', ')}`);
+  }
+  c = await connect();
+  c.subscribe('big', 'SELECT * FROM lim.t WHERE id >= 500000', { from: snap.batch_control.last_seq_id as bigint });
+  expect(await c.next('subscription_ack')).toMatchObject({ resumed: true });
+  const changes = (await c.take(1500, 'change', 15_000)) as ChangeMessage[];
+  expect(new Set(changes.map((m) => m.rows?.[0]?.['id'])).size).toBe(1500); // ~3 MB through a 1 MiB buffer
+  expect(c.closeInfo).toBeUndefined();
+}, 20_000);

@@ -30,6 +30,10 @@ export interface SubscriptionHost {
   acknowledged(sub: LiveSubscription): void;
   /** Start live routing to `sub`. */
   goLive(sub: LiveSubscription): void;
+  /** Resolves once the outbound buffer has room for bulk (catch-up) traffic; rejects never. */
+  writable(): Promise<void>;
+  /** The change log no longer covers this subscription's position: drop the socket so the client resumes (and gets a fresh snapshot). */
+  lostPosition(sub: LiveSubscription): void;
   /** End subscription `id` on the server's initiative, telling the client why. */
   endSubscription(id: string, reason: 'killed' | 'table_dropped' | 'unauthorized' | 'server_error'): boolean;
 }
@@ -218,10 +222,17 @@ export class LiveSubscription {
         this.#goLive();
         return;
       }
-      if (!engine.isRetained(this.tableId, this.partition, after)) {
-        throw new KalamError('SUBSCRIPTION_FAILED', 'change log trimmed past this subscription during its snapshot; subscribe again');
+      await this.host.writable();
+      if (this.#stale()) return;
+      let page: CommittedChange[];
+      try {
+        if (!engine.isRetained(this.tableId, this.partition, after)) throw new KalamError('CONFLICT', 'change log trimmed');
+        page = await engine.readChanges(this.tableId, this.partition, after, head, CATCHUP_PAGE);
+      } catch (e) {
+        if (!KalamError.is(e, 'CONFLICT')) throw e;
+        if (!this.#stale()) this.host.lostPosition(this);
+        return;
       }
-      const page = await engine.readChanges(this.tableId, this.partition, after, head, CATCHUP_PAGE);
       for (const change of page) {
         if (this.#stale()) return;
         if (change.seq <= this.#position) continue;
