@@ -64,6 +64,19 @@ describe('DDL', () => {
     await sql1(e, admin, 'DROP TABLE app.tmp');
   });
 
+  test('KalamDB spellings: WITH (TYPE = ...), quoted reserved words, DROP NAMESPACE', async () => {
+    await sql1(e, admin, 'CREATE NAMESPACE IF NOT EXISTS extra');
+    await sql1(e, admin, `CREATE TABLE extra.events ("at" TIMESTAMP, id TEXT PRIMARY KEY) WITH (TYPE = 'SHARED')`);
+    expect(e.getTable('extra.events')?.kind).toBe('shared');
+    await sql1(e, admin, `INSERT INTO extra.events ("at", id) VALUES (5, 'e1')`);
+    expect((await sql1(e, alice, 'SELECT "at" FROM extra.events WHERE "at" > 1')).rows).toEqual([{ at: 5 }]);
+    await expectCode(sql1(e, admin, 'DROP NAMESPACE extra'), 'CONFLICT');
+    await sql1(e, admin, 'DROP TABLE extra.events');
+    await sql1(e, admin, 'DROP NAMESPACE extra');
+    await expectCode(sql1(e, admin, 'DROP NAMESPACE extra'), 'NOT_FOUND');
+    await sql1(e, admin, 'DROP NAMESPACE IF EXISTS extra');
+  });
+
   test('DDL needs dba', async () => {
     await expectCode(sql1(e, alice, 'CREATE NAMESPACE x'), 'UNAUTHORIZED');
     await expectCode(sql1(e, alice, 'CREATE USER TABLE app.x (id INT PRIMARY KEY)'), 'UNAUTHORIZED');
