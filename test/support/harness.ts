@@ -16,7 +16,7 @@
  */
 import { Auth, createLink, type KalamLink, type LinkOptions } from '@kalam/link';
 import { FaultProxy } from './faultProxy.js';
-import { login, sql } from './http.js';
+import { login, select, sql } from './http.js';
 import { createRng, type Rng } from './rng.js';
 import { ADMIN_PASSWORD, type ChildServer, type ServerOptions, spawnServer, startTestServer, type TestServer } from './server.js';
 import { makeTempDir, removeTempDir } from './tempDir.js';
@@ -100,6 +100,11 @@ export class ChaosHarness {
   /** The server's direct URL (the writer's). */
   get serverUrl(): string {
     return this.server.url;
+  }
+
+  /** SELECT as admin, straight to the server (e.g. system tables). */
+  adminSelect(statement: string): Promise<ReadonlyArray<Record<string, unknown>>> {
+    return select(this.server.url, this.adminToken, statement);
   }
 
   /** A link through the proxy, as the reader, with fast timings and the wire tap. */
