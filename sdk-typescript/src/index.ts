@@ -39,3 +39,5 @@ export type {
   SubscriptionInfo,
   SubscriptionStatus,
 } from '@kalam/link';
+export { createInspector } from '@kalam/link';
+export type { Inspector, InspectorOptions, InspectorSnapshot, InspectorTransition, InspectorFrame } from '@kalam/link';

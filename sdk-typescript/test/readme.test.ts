@@ -2,19 +2,11 @@
  * The README's example is code, not prose: this test extracts its ```ts block, loads it as a
  * module and runs it against the reference server.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFixture, USER, USER_PASSWORD, type Fixture } from './support/fixture.js';
-
-/** The first ```ts block under `heading` in a markdown file. */
-export async function readmeBlock(readmePath: string, heading: string, lang = 'ts'): Promise<string> {
-  const markdown = await readFile(readmePath, 'utf8');
-  const section = markdown.slice(markdown.indexOf(heading));
-  const match = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(section);
-  if (match?.[1] === undefined) throw new Error(`no \`\`\`${lang} block under ${heading} in ${readmePath}`);
-  return match[1];
-}
+import { readmeBlock } from './support/readme.js';
 
 let fixture: Fixture;
 let dir: string;

@@ -2,17 +2,91 @@
  * A real reference server for the SDK tests: port 0, a temp RocksDB dir, an admin, a user and a
  * table; plus admin SQL over HTTP and a stop/restart on the same port and data dir.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer } from '@kalam/protocol-spec';
+import { nodeFetch } from './nodeFetch.js';
 
 export const ADMIN_PASSWORD = 'sdk-admin-password';
 export const USER = 'alice';
 export const USER_PASSWORD = 'alice-password';
 const JWT_SECRET = 'sdk-tests-jwt-secret-0123456789abcdef';
 
-type Server = Awaited<ReturnType<typeof startServer>>;
+type ServerOptions = Parameters<typeof startServer>[0];
+
+/** The part of a running server the fixture uses. */
+interface Running {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Where the server runs: in this process, or in a child process (needed under jsdom). */
+export type ServerMode = 'in-process' | 'child-process';
+
+interface Launcher {
+  start(options: ServerOptions): Promise<Running>;
+  dispose(): Promise<void>;
+}
+
+const inProcess: Launcher = {
+  start: (options) => startServer(options),
+  dispose: async () => {},
+};
+
+/** A child process running the server from source, started and stopped over IPC. */
+async function childProcess(): Promise<Launcher> {
+  const child: ChildProcess = fork(path.join(__dirname, 'serverChild.cjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (m: ChildReply) => void; reject: (e: Error) => void }>();
+  interface ChildReply {
+    id?: number;
+    ok?: boolean;
+    ready?: boolean;
+    url?: string;
+    port?: number;
+    error?: string;
+  }
+  let exitError: Error | undefined;
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (raw) => {
+      const message = raw as ChildReply;
+      if (message.ready === true) resolve();
+      const waiter = message.id === undefined ? undefined : pending.get(message.id);
+      if (waiter === undefined || message.id === undefined) return;
+      pending.delete(message.id);
+      if (message.ok === true) waiter.resolve(message);
+      else waiter.reject(new Error(message.error ?? 'server child failed'));
+    });
+    child.once('exit', (code) => {
+      exitError = new Error(`server child exited (${code})`);
+      reject(exitError);
+      for (const waiter of pending.values()) waiter.reject(exitError);
+      pending.clear();
+    });
+  });
+  const call = (message: Record<string, unknown>): Promise<ChildReply> =>
+    new Promise((resolve, reject) => {
+      if (exitError !== undefined) return reject(exitError);
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ ...message, id });
+    });
+  return {
+    async start(options) {
+      const reply = await call({ cmd: 'start', options });
+      return { url: reply.url as string, port: reply.port as number, close: async () => void (await call({ cmd: 'stop' })) };
+    },
+    async dispose() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.disconnect();
+      await exited;
+    },
+  };
+}
 
 /** One statement's raw HTTP result. */
 export interface RawResult {
@@ -44,9 +118,10 @@ export interface Fixture {
 /**
  * Start a server with user `alice` and a user table `<ns>.todos (id BIGINT PK, title TEXT NOT NULL, done BOOLEAN NOT NULL)`.
  */
-export async function startFixture(ns = 'app'): Promise<Fixture> {
+export async function startFixture(mode: ServerMode = 'in-process', ns = 'app'): Promise<Fixture> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'kalam-sdk-'));
-  let server: Server | undefined = await startServer({ port: 0, dataDir, adminPassword: ADMIN_PASSWORD, jwtSecret: JWT_SECRET });
+  const launcher = mode === 'in-process' ? inProcess : await childProcess();
+  let server: Running | undefined = await launcher.start({ port: 0, dataDir, adminPassword: ADMIN_PASSWORD, jwtSecret: JWT_SECRET });
   const tokens = new Map<string, string>();
 
   const fixture: Fixture = {
@@ -60,7 +135,7 @@ export async function startFixture(ns = 'app'): Promise<Fixture> {
         tokens.set(as.user, token);
       }
       const body = params === undefined ? { sql } : { sql, params };
-      const response = await fetch(`${fixture.url}/v1/api/sql`, {
+      const response = await nodeFetch(`${fixture.url}/v1/api/sql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
@@ -84,11 +159,12 @@ export async function startFixture(ns = 'app'): Promise<Fixture> {
     },
     async restart() {
       if (server !== undefined) throw new Error('server is running');
-      server = await startServer({ port: fixture.port, dataDir, adminPassword: ADMIN_PASSWORD, jwtSecret: JWT_SECRET });
+      server = await launcher.start({ port: fixture.port, dataDir, adminPassword: ADMIN_PASSWORD, jwtSecret: JWT_SECRET });
       fixture.url = server.url;
     },
     async close() {
       await fixture.stop();
+      await launcher.dispose();
       await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
@@ -110,7 +186,7 @@ export function asAlice(fixture: Fixture, sql: string, params?: readonly unknown
 }
 
 async function login(url: string, username: string, password: string): Promise<string> {
-  const response = await fetch(`${url}/v1/api/auth/login`, {
+  const response = await nodeFetch(`${url}/v1/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
