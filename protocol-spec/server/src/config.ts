@@ -52,6 +52,8 @@ export interface ServerOptions {
   readonly limits?: Partial<ServerLimits>;
   /** Where to log (one line per call). No password is ever passed here. @default no logging */
   readonly log?: (line: string) => void;
+  /** Serve this directory's files on GET/HEAD of non-API paths (`index.html` for `/` and unknown page routes). @default none */
+  readonly staticDir?: string;
 }
 
 /** Default limits. */

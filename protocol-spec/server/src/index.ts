@@ -20,6 +20,7 @@ import { resolveConfig, type ServerOptions } from './config.js';
 import { openEngine } from './engine/index.js';
 import type { Engine } from './engine/types.js';
 import { handleHttp } from './http/api.js';
+import { createStaticHandler } from './http/static.js';
 import { Runtime } from './runtime.js';
 import { attachWebSocket } from './transport/ws.js';
 
@@ -75,7 +76,10 @@ export async function startServer(options: ServerOptions): Promise<KalamServer> 
     }
     const rt = new Runtime(engine, config, tokens);
     await rt.start();
-    const server = createServer((req, res) => void handleHttp(rt, req, res));
+    const serveStatic = options.staticDir === undefined ? undefined : createStaticHandler(options.staticDir);
+    const server = createServer((req, res) => {
+      if (serveStatic?.(req, res) !== true) void handleHttp(rt, req, res);
+    });
     http = server;
     const ws = attachWebSocket(server, rt);
     await new Promise<void>((resolve, reject) => {
