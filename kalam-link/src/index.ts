@@ -52,3 +52,7 @@ export { SharedQueryCache, liveQueryKey } from './subscriptions/sharedQueries.js
 export type { SharedLiveQuery, SharedLiveQueryOptions, SharedQueryCacheOptions, SubscriptionFactory, LingerTimers } from './subscriptions/sharedQueries.js';
 export { primaryKeyColumns } from './subscriptions/rowKey.js';
 export type { RowKeyOption, RowKeyFn } from './subscriptions/rowKey.js';
+
+// Inspector (dev panels)
+export { createInspector } from './inspect/inspector.js';
+export type { Inspector, InspectorOptions, InspectorSnapshot, InspectorTransition, InspectorFrame } from './inspect/inspector.js';
