@@ -57,7 +57,7 @@ describe('users', () => {
     const events: UserChange[] = [];
     const off = e.onUserChange((c) => events.push(c));
     await sql1(e, admin, "CREATE USER carol WITH PASSWORD 'it''s secret' ROLE user");
-    expect(e.getUser('carol')).toEqual({ name: 'carol', role: 'user', enabled: true });
+    expect(e.getUser('carol')).toEqual({ name: 'carol', role: 'user', enabled: true, createdAt: expect.any(Number) });
     expect(await e.verifyPassword('carol', "it's secret")).toEqual({ user: 'carol', role: 'user' });
     expect(await e.verifyPassword('carol', 'wrong')).toBeNull();
     expect(await e.verifyPassword('nobody', 'x')).toBeNull();

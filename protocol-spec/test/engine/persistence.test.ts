@@ -64,7 +64,7 @@ describe('restart', () => {
       e = await t.reopen();
       expect(e.currentSeq()).toBe(seqBefore);
       expect(e.getTable('app.todos')).toMatchObject({ kind: 'user', primaryKey: ['id'] });
-      expect(e.getUser('alice')).toEqual({ name: 'alice', role: 'user', enabled: true });
+      expect(e.getUser('alice')).toEqual({ name: 'alice', role: 'user', enabled: true, createdAt: expect.any(Number) });
       expect(await e.verifyPassword('alice', 'pw')).toEqual({ user: 'alice', role: 'user' });
       expect((await sql1(e, alice, 'SELECT id, title, meta, _seq FROM app.todos')).rows).toEqual(rowsBefore);
       expect((await sql1(e, alice, 'SELECT * FROM app.cfg')).rows).toEqual([{ k: 'k', v: 'v' }]);

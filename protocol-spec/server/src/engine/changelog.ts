@@ -104,13 +104,13 @@ export class ChangeLog {
         this.oldest = next;
         return removed;
       }
-      for (const m of marks.values()) writes.push({ type: 'put', key: Buffer.concat([Buffer.of(P.trimmed), partitionRef(m.tid, m.partition)]), value: u64(m.seq) });
-      writes.push({ type: 'put', key: COUNT_KEY, value: u64(BigInt(this.count - n)) });
-      await this.kv.batch(writes);
       for (const [k, m] of marks) {
         const prev = this.trimmed.get(k);
-        if (prev === undefined || m.seq > prev) this.trimmed.set(k, m.seq);
+        writes.push({ type: 'put', key: trimmedKey(m.tid, m.partition), value: u64(prev !== undefined && prev > m.seq ? prev : m.seq) });
       }
+      writes.push({ type: 'put', key: COUNT_KEY, value: u64(BigInt(this.count - n)) });
+      await this.kv.batch(writes);
+      for (const m of marks.values()) this.markTrimmed(m.tid, m.partition, m.seq);
       this.count -= n;
       removed += n;
       this.oldest = next;
@@ -141,6 +141,52 @@ export class ChangeLog {
     return out;
   }
 
+  /**
+   * Delete every change-log entry of one partition in bounded batches. Each batch also advances the
+   * partition's trim mark, so a purge interrupted by a crash reads as an ordinary trim (resume
+   * points before it are refused, never silently skipped). Run under the writer lock.
+   */
+  async purgePartition(tid: number, partition: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const writes: KvWrite[] = [];
+      let last: SeqId | undefined;
+      let n = 0;
+      for await (const { key } of this.kv.range({ ...ChangeLog.partitionRange(tid, partition), limit: TRIM_CHUNK })) {
+        last = seqOfKey(key);
+        writes.push({ type: 'del', key }, { type: 'del', key: Buffer.concat([Buffer.of(P.logOrder), u64(last)]) });
+        n++;
+      }
+      if (last === undefined) return removed;
+      writes.push({ type: 'put', key: trimmedKey(tid, partition), value: u64(last) });
+      writes.push({ type: 'put', key: COUNT_KEY, value: u64(BigInt(this.count - n)) });
+      await this.kv.batch(writes);
+      this.markTrimmed(tid, partition, last);
+      this.count -= n;
+      removed += n;
+      if (n < TRIM_CHUNK) return removed;
+    }
+  }
+
+  /**
+   * Writes resetting a partition at `seq`: every position before `seq` counts as trimmed from now
+   * on (a dropped user's partition, so a re-created user never resumes into the old one's changes).
+   */
+  resetWrites(tid: number, partition: string, seq: SeqId, out: KvWrite[]): void {
+    out.push({ type: 'put', key: trimmedKey(tid, partition), value: u64(seq) });
+  }
+
+  /** Record a committed {@link resetWrites}. */
+  applyReset(tid: number, partition: string, seq: SeqId): void {
+    this.markTrimmed(tid, partition, seq);
+  }
+
+  private markTrimmed(tid: number, partition: string, seq: SeqId): void {
+    const k = refKey(tid, partition);
+    const prev = this.trimmed.get(k);
+    if (prev === undefined || seq > prev) this.trimmed.set(k, seq);
+  }
+
   /** Forget trim marks of a dropped table (its keys are range-deleted by the caller). */
   forgetTable(tid: number): void {
     for (const k of [...this.trimmed.keys()]) if (k.startsWith(`${tid}\u0000`)) this.trimmed.delete(k);
@@ -150,6 +196,10 @@ export class ChangeLog {
   static partitionRange(tid: number, partition: string): { gte: Buffer; lt: Buffer } {
     return prefixRange(partitionPrefix(P.change, tid, partition));
   }
+}
+
+function trimmedKey(tid: number, partition: string): Buffer {
+  return Buffer.concat([Buffer.of(P.trimmed), partitionRef(tid, partition)]);
 }
 
 function ageCutoff(maxAgeMs: number, nowMs: number): SeqId {

@@ -5,7 +5,7 @@
 import { KalamError, type Role } from '@kalam/link/protocol';
 import type { ColumnSpec, TableRef } from '../sql/ast.js';
 import type { KvWrite } from '../store/kv.js';
-import { nameKey, P, prefixRange, tablePrefix } from '../store/keys.js';
+import { nameKey, P, partitionPrefix, prefixRange, tablePrefix } from '../store/keys.js';
 import { requireAdmin, SYSTEM_NS } from './access.js';
 import { checkIdentifier } from './catalog.js';
 import type { Core } from './core.js';
@@ -118,8 +118,19 @@ export async function dropUser(core: Core, name: string, ifExists: boolean, prin
       if (ifExists) return false;
       throw new KalamError('NOT_FOUND', `user ${name} does not exist`);
     }
-    await core.write(core.users.delWrites(name));
+    // The user's partitions go with the user record, in one batch: a user re-created under this
+    // name must never see the old rows. The change log goes first, in bounded trim-like batches.
+    const tables = core.catalog.all().filter((t) => t.kind === 'user');
+    for (const t of tables) await core.log.purgePartition(t.tid, name);
+    const resetSeq = core.seq.next();
+    const writes = core.users.delWrites(name);
+    for (const t of tables) {
+      for (const p of [P.row, P.seqIndex, P.change]) writes.push({ type: 'delRange', ...prefixRange(partitionPrefix(p, t.tid, name)) });
+      core.log.resetWrites(t.tid, name, resetSeq, writes);
+    }
+    await core.write(writes, resetSeq);
     core.users.applyDel(name);
+    for (const t of tables) core.log.applyReset(t.tid, name, resetSeq);
     return true;
   });
   if (dropped) core.userChanges.emit({ user: name, kind: 'dropped' });

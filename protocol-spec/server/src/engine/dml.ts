@@ -20,8 +20,14 @@ function checkNotNull(table: TableMeta, row: Row): void {
   }
 }
 
-/** Inside the lock: the table must still be the incarnation resolved before it. */
-function stillThere(core: Core, table: TableMeta): void {
+/**
+ * Inside the lock: the table must still be the incarnation resolved before it, and the writer must
+ * not have been dropped or disabled meanwhile (a dropped user's partition is purged; a late write
+ * would otherwise leave rows for a user re-created under the same name).
+ */
+function stillThere(core: Core, table: TableMeta, principal: Principal): void {
+  const refused = core.users.refusal(principal.user);
+  if (refused !== undefined) throw new KalamError('AUTH_REVOKED', `user ${principal.user} was ${refused}`);
   if (core.catalog.get(table.tableId) !== table) throw new KalamError('NOT_FOUND', `table ${table.tableId} does not exist`);
 }
 
@@ -59,7 +65,7 @@ export async function insert(
     return row;
   });
   return core.lock.run(async () => {
-    stillThere(core, table);
+    stillThere(core, table, principal);
     const keys = built.map((r) => pkOf(table, r));
     const seen = new Set<string>();
     for (const k of keys) {
@@ -98,7 +104,7 @@ export async function update(
   });
   const predicate = compileWhere(where, table.types, params);
   return core.lock.run(async () => {
-    stillThere(core, table);
+    stillThere(core, table, principal);
     const matched = await scanRows(core.kv, table, partition, where, params, predicate);
     const changes: PendingChange[] = [];
     const writes: KvWrite[] = [];
@@ -124,7 +130,7 @@ export async function remove(core: Core, ref: TableRef, where: Expr | null, para
   const { table, partition } = resolveTable(core.catalog, ref, principal, 'write');
   const predicate = compileWhere(where, table.types, params);
   return core.lock.run(async () => {
-    stillThere(core, table);
+    stillThere(core, table, principal);
     const matched = await scanRows(core.kv, table, partition, where, params, predicate);
     const changes: PendingChange[] = [];
     const writes: KvWrite[] = [];

@@ -22,9 +22,23 @@ export interface UserInfo {
   readonly name: string;
   readonly role: Role;
   readonly enabled: boolean;
+  /**
+   * When this user record was created (ms since epoch; 0 for users stored before it was recorded).
+   * A user name can be dropped and re-created: refuse tokens issued before it (`iat * 1000 < createdAt`
+   * rounded down to the second), or the old user's tokens would open the new user's data.
+   */
+  readonly createdAt: number;
 }
 
-/** A user change made by SQL or the API. `dropped` and `disabled` mean: revoke that user's sessions now. */
+/**
+ * A user change made by SQL or the API. `dropped` and `disabled` mean: revoke that user's sessions now.
+ *
+ * `dropped` also purges the user's rows and change-log entries from every user table (atomically with
+ * the user record), and every resume point of those partitions from before the drop stops being
+ * retained: a user re-created under the same name starts empty. `disabled` keeps the rows; the engine
+ * refuses the user's writes from then on, and the runtime refuses logins and tokens
+ * ({@link UserInfo.enabled}).
+ */
 export interface UserChange {
   readonly user: string;
   readonly kind: 'created' | 'dropped' | 'disabled' | 'enabled';

@@ -13,6 +13,8 @@ interface StoredUser {
   enabled: boolean;
   /** `scrypt$N$r$p$salt$hash` (base64 parts). */
   password: string;
+  /** ms since epoch (absent for users stored before it was recorded). */
+  createdAt?: number;
 }
 
 const N = 16384;
@@ -53,6 +55,8 @@ export function checkUser(name: string, role?: string): void {
 /** The user table. Mutations return writes; apply them to memory after the batch commits. */
 export class Users {
   private readonly users = new Map<string, StoredUser>();
+  /** Names dropped by this process and not re-created: their in-flight statements are refused. */
+  private readonly dropped = new Set<string>();
 
   static async load(kv: KvStore): Promise<Users> {
     const u = new Users();
@@ -65,11 +69,11 @@ export class Users {
 
   get(name: string): UserInfo | undefined {
     const u = this.users.get(name);
-    return u ? { name: u.name, role: u.role, enabled: u.enabled } : undefined;
+    return u ? info(u) : undefined;
   }
 
   list(): UserInfo[] {
-    return [...this.users.values()].map((u) => ({ name: u.name, role: u.role, enabled: u.enabled }));
+    return [...this.users.values()].map(info);
   }
 
   async verify(name: string, password: string): Promise<UserInfo | null> {
@@ -77,14 +81,14 @@ export class Users {
     if (!u || typeof password !== 'string') return null;
     const ok = await checkPassword(password, u.password);
     const now = this.users.get(name);
-    return ok && now && now.enabled ? { name: now.name, role: now.role, enabled: true } : null;
+    return ok && now && now.enabled ? info(now) : null;
   }
 
   /** Stored form of a new user (hashing happens here, outside the writer lock). */
   async prepareCreate(name: string, password: string, role: Role): Promise<StoredUser> {
     checkUser(name, role);
     if (typeof password !== 'string' || password.length === 0) throw new KalamError('INVALID_ARGUMENT', 'password must not be empty');
-    return { name, role, enabled: true, password: await hashPassword(password) };
+    return { name, role, enabled: true, password: await hashPassword(password), createdAt: Date.now() };
   }
 
   /** Hash a password (scrypt) for {@link withChange}. */
@@ -120,11 +124,27 @@ export class Users {
 
   applyPut(user: StoredUser): void {
     this.users.set(user.name, user);
+    this.dropped.delete(user.name);
   }
 
   applyDel(name: string): void {
     this.users.delete(name);
+    this.dropped.add(name);
   }
+
+  /**
+   * Why statements of `name` must be refused now (dropped or disabled since its credentials were
+   * checked), or undefined. Names that never had a user record are not refused (engine-level callers).
+   */
+  refusal(name: string): 'dropped' | 'disabled' | undefined {
+    if (this.dropped.has(name)) return 'dropped';
+    const u = this.users.get(name);
+    return u !== undefined && !u.enabled ? 'disabled' : undefined;
+  }
+}
+
+function info(u: StoredUser): UserInfo {
+  return { name: u.name, role: u.role, enabled: u.enabled, createdAt: u.createdAt ?? 0 };
 }
 
 export type { StoredUser };
