@@ -3,7 +3,14 @@ import { KalamError, type KalamClient } from '@kalam/client';
 
 const KalamContext = createContext<KalamClient | null>(null);
 
-/** Props of {@link KalamProvider}. */
+/**
+ * Props of {@link KalamProvider}.
+ *
+ * @example
+ * ```tsx
+ * const props: KalamProviderProps = { client, children: <App /> };
+ * ```
+ */
 export interface KalamProviderProps {
   /** The client every hook below uses (create it once, outside render). */
   readonly client: KalamClient;

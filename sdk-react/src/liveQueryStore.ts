@@ -5,7 +5,15 @@
  */
 import type { KalamClient, KalamError, LiveQuery, ParamValue, RowKeyOption, SeqId, SubscriptionStatus } from '@kalam/client';
 
-/** Status of a {@link useLiveQuery} result: the subscription's, or `idle` when `enabled` is false. */
+/**
+ * Status of a `useLiveQuery` result: `loading` before the query is acquired (and on the server),
+ * then the subscription's (`pending`, `ready`, `resuming`, `error`, `closed`), or `idle` when `enabled` is false.
+ *
+ * @example
+ * ```tsx
+ * const busy = (s: LiveQueryStatus) => s === 'loading' || s === 'pending';
+ * ```
+ */
 export type LiveQueryStatus = SubscriptionStatus | 'idle';
 
 /**

@@ -35,7 +35,8 @@ export interface SubscriptionHooks<R> {
  * Obtained from `client.subscribe()`, which resolves once the snapshot is loaded. Listen with
  * {@link Subscription.on}, or iterate: the first iterator receives every event from the start
  * (kept for it until it begins, up to 10,000 events), later iterators the events after their
- * creation; iteration ends at `unsubscribe()` and throws the `KalamError` of a fatal error.
+ * creation; iteration ends at `unsubscribe()` or `client.close()`, and throws the `KalamError` of a
+ * fatal error (`ABORTED` included).
  *
  * @example
  * ```ts
@@ -189,8 +190,11 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
       const { resolve } = this.#settle;
       this.#settle = undefined;
       resolve(this);
-    } else if (status === 'closed' || status === 'error') {
-      this.#end(new KalamError('CLOSED', `subscription ${this.id} ended (${status})`, { subscriptionId: this.id }), false);
+    } else if (status === 'closed') {
+      // Closed without a fatal error (e.g. `client.close()`): iteration simply ends.
+      this.#end(undefined, false);
+    } else if (status === 'error') {
+      this.#end(new KalamError('SUBSCRIPTION_FAILED', `subscription ${this.id} failed`, { subscriptionId: this.id }), false);
     }
   }
 
@@ -202,7 +206,7 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
     if (this.#settle) {
       const { reject } = this.#settle;
       this.#settle = undefined;
-      reject(error ?? new KalamError('CLOSED', `subscription ${this.id} was unsubscribed before it was ready`, { subscriptionId: this.id }));
+      reject(error ?? new KalamError('CLOSED', `subscription ${this.id} closed before it was ready`, { subscriptionId: this.id }));
     }
     for (const it of this.#iterators) {
       if (error) it.fail(error);

@@ -287,6 +287,56 @@ describe('client.subscribe', () => {
   });
 });
 
+describe('ends decided elsewhere', () => {
+  test('client.close() ends iteration quietly and rejects a subscription not yet ready with CLOSED', async () => {
+    const sub = await client.subscribe<Todo>(SQL);
+    const iteration = (async () => {
+      let count = 0;
+      for await (const _ of sub) count++;
+      return count;
+    })();
+    const pending = client.subscribe(SQL);
+    await client.close();
+    await expect(iteration).resolves.toBeGreaterThan(0);
+    await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(sub.status).toBe('closed');
+  });
+
+  test('KILL LIVE QUERY ends that subscription with a fatal typed error; the other one lives on', async () => {
+    const victim = await client.subscribe<Todo>(SQL);
+    const survivor = await client.subscribe<Todo>('SELECT * FROM app.todos WHERE done = $1', { params: [false] });
+    const fatal = nextEvent(victim, 'error');
+    const iteration = (async () => {
+      for await (const _ of victim) {
+        // drain until the server ends it
+      }
+    })();
+    const row = (await fixture.liveQueries()).find((r) => r.subscription_id === victim.id);
+    await fixture.sql(`KILL LIVE QUERY '${String(row?.live_id)}'`);
+    const event = await fatal;
+    expect(event.fatal).toBe(true);
+    expect(event.error).toBeInstanceOf(KalamError);
+    await expect(iteration).rejects.toBe(event.error);
+    expect(victim.status).toBe('closed');
+    const inserted = nextEvent(survivor, 'insert');
+    await insert(5, 'still live');
+    expect((await inserted).row.title).toBe('still live');
+  });
+
+  test('KILL CONNECTION: state killed, subscriptions fail with KILLED', async () => {
+    const sub = await client.subscribe<Todo>(SQL);
+    const states: string[] = [];
+    client.on('state', (s) => states.push(s.state));
+    const fatal = nextEvent(sub, 'error');
+    const [connection] = await fixture.connections();
+    await fixture.sql(`KILL CONNECTION '${String(connection?.connection_id)}'`);
+    expect((await fatal).error.code).toBe('KILLED');
+    expect(client.state).toBe('killed');
+    expect(states).toEqual(['killed']);
+    expect(client.getSnapshot().error?.code).toBe('KILLED');
+  });
+});
+
 describe('client.live', () => {
   test('materialises rows and follows insert, update and delete, keeping unchanged rows identical', async () => {
     await insert(1, 'milk');
