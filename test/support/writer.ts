@@ -53,6 +53,24 @@ export class Writer {
     for (let i = 0; i < count; i++) await this.insert();
   }
 
+  /**
+   * Insert `count` rows with multi-row statements (fast). Their individual SeqIds are unknown, so
+   * use it only before subscribing: those rows then sit below every snapshot point.
+   */
+  async bulkInsert(count: number, chunk = 500): Promise<void> {
+    await this.serial(async () => {
+      for (let done = 0; done < count; done += chunk) {
+        const items: ItemRow[] = [];
+        for (let i = 0; i < Math.min(chunk, count - done); i++) {
+          items.push({ id: this.nextId++, grp: this.rng.int(0, 2), label: `b${this.rng.int(0, 999)}`, n: BigInt(this.rng.int(0, 1000)) });
+        }
+        const values = items.map((r) => `(${r.id}, ${r.grp}, '${r.label ?? ''}', ${r.n})`).join(', ');
+        await sql(this.baseUrl, this.token, `INSERT INTO ${this.table} (id, grp, label, n) VALUES ${values}`);
+        for (const item of items) this.rows.set(item.id, item);
+      }
+    });
+  }
+
   /** One random write: insert, update (possibly moving the row between groups, or nulling its label) or delete. */
   random(): Promise<WrittenChange> {
     const roll = this.rng.next();
