@@ -44,13 +44,17 @@ test('connection state shows reconnecting while the server is down and the list 
   expect(items()).toEqual(['milk', 'eggs']); // the rows stay on screen during the outage
 
   await fixture.restart();
+  // Written as soon as the server is back, usually before the client has resumed: the resume
+  // replays them from the change log, after which live events continue.
+  await insert(3, 'bread');
+  await asAlice(fixture, 'UPDATE app.todos SET title = $1 WHERE id = 1', ['oat milk']);
   await waitFor(() => expect(screen.getByTestId('connection').textContent).toBe('ready'), { timeout: 5000 });
   await waitFor(() => expect(screen.getByTestId('list').dataset.status).toBe('ready'));
   expect(client.getSnapshot().reconnects).toBeGreaterThan(connectionsBefore);
 
-  await insert(3, 'bread');
-  await asAlice(fixture, 'UPDATE app.todos SET title = $1 WHERE id = 1', ['oat milk']);
-  await waitFor(() => expect(items()).toEqual(['oat milk', 'eggs', 'bread']));
+  await asAlice(fixture, 'DELETE FROM app.todos WHERE id = 2');
+  await insert(4, 'jam');
+  await waitFor(() => expect(items()).toEqual(['oat milk', 'bread', 'jam']));
   const [server] = await asAlice(fixture, 'SELECT id, title FROM app.todos');
   expect(server?.rows.map((r) => r.title).sort()).toEqual([...items()].sort());
   expect(new Set(items()).size).toBe(items().length);
