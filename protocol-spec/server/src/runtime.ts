@@ -7,6 +7,7 @@ import type { CommittedChange, Engine, KillRequest, Unlisten } from './engine/ty
 import type { ResolvedConfig } from './config.js';
 import type { TokenService } from './auth/jwt.js';
 import { LiveRegistry } from './live/registry.js';
+import { WireSeq } from './live/encode.js';
 import type { FanoutMemo, LiveSubscription } from './live/subscription.js';
 import { LiveQueryStore, type LiveCounters } from './system/liveQueries.js';
 import { connectionsTable } from './system/connections.js';
@@ -67,7 +68,7 @@ export class Runtime {
     for (const change of changes) {
       const subs = this.registry.routesFor(change.kind, change.partition, change.tableId);
       if (subs === undefined) continue;
-      const memo: FanoutMemo = { outcomes: new Map(), encoded: new Map() };
+      const memo: FanoutMemo = { outcomes: new Map(), encoded: new Map(), seq: new WireSeq(change.seq) };
       for (const sub of subs) sub.onLiveChange(change, memo);
     }
   }

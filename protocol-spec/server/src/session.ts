@@ -19,6 +19,7 @@ import {
   type SubscribeMessage,
 } from '@kalam/link/protocol';
 import type { Principal } from './engine/types.js';
+import { userForClaims } from './auth/jwt.js';
 import { setDeadline, type CancelDeadline } from './auth/timers.js';
 import { TokenBucket } from './live/rateLimit.js';
 import { LiveSubscription, type SubscriptionHost } from './live/subscription.js';
@@ -205,9 +206,13 @@ export class Session implements SubscriptionHost {
       return;
     }
     if (this.#state === 'closed') return;
-    const user = this.rt.engine.getUser(claims.sub);
-    if (user === undefined) return this.#authFailed('AUTH_FAILED', 'invalid credentials', CloseCode.AUTH_FAILED);
-    if (!user.enabled) return this.#authFailed('AUTH_REVOKED', 'user disabled', CloseCode.AUTH_REVOKED);
+    let user;
+    try {
+      user = userForClaims(this.rt.engine, claims);
+    } catch (e) {
+      const revoked = KalamError.is(e, 'AUTH_REVOKED');
+      return this.#authFailed(revoked ? 'AUTH_REVOKED' : 'AUTH_FAILED', errorMessage(e), revoked ? CloseCode.AUTH_REVOKED : CloseCode.AUTH_FAILED);
+    }
     if (claims.expiresAtMs !== undefined && claims.expiresAtMs <= Date.now()) {
       return this.#authFailed('AUTH_EXPIRED', 'token expired', CloseCode.AUTH_EXPIRED);
     }

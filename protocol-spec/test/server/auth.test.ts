@@ -144,6 +144,18 @@ it('DROP USER closes every connection of that user with 4003 at once and refuses
   expect((await sqlRaw(h.url(), t, 'SELECT * FROM a.t')).status).toBe(401);
 });
 
+it('a token of a dropped user stays refused after the name is re-created', async () => {
+  const old = await createUser(h, 'reborn');
+  await sql(h.url(), h.adminToken, 'DROP USER reborn');
+  await sleep(1100); // tokens carry whole seconds
+  const fresh = await createUser(h, 'reborn');
+  const c = await open();
+  c.authenticate(old);
+  expect((await c.waitClose()).code).toBe(CloseCode.AUTH_FAILED);
+  expect((await sqlRaw(h.url(), old, 'SELECT * FROM a.t')).status).toBe(401);
+  clients.push(await Client.connect(h.wsUrl(), fresh));
+});
+
 it('ALTER USER DISABLE revokes with 4003; ENABLE lets the user back in', async () => {
   const t = await createUser(h, 'paused');
   const a = await Client.connect(h.wsUrl(), t);

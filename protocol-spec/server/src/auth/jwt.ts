@@ -4,6 +4,7 @@
  */
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { KalamError } from '@kalam/link/protocol';
+import type { UserInfo } from '../engine/types.js';
 
 /** Verified claims of a token. */
 export interface TokenClaims {
@@ -13,6 +14,8 @@ export interface TokenClaims {
   readonly role: string | undefined;
   /** Expiry in ms since the epoch; `undefined` when the token has no `exp`. */
   readonly expiresAtMs: number | undefined;
+  /** Issue time in ms since the epoch (`iat`); 0 when absent. */
+  readonly issuedAtMs: number;
 }
 
 /** A freshly signed token. */
@@ -53,6 +56,7 @@ export class TokenService {
         sub: payload.sub,
         role: typeof payload['role'] === 'string' ? payload['role'] : undefined,
         expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+        issuedAtMs: typeof payload.iat === 'number' ? payload.iat * 1000 : 0,
       };
     } catch (e) {
       if (e instanceof KalamError) throw e;
@@ -60,4 +64,13 @@ export class TokenService {
       throw new KalamError('AUTH_FAILED', 'invalid token');
     }
   }
+}
+
+/** The user a verified token names, if it may still act: exists, enabled, and not re-created after the token was issued. */
+export function userForClaims(users: { getUser(name: string): UserInfo | undefined }, claims: TokenClaims): UserInfo {
+  const user = users.getUser(claims.sub);
+  if (user === undefined) throw new KalamError('AUTH_FAILED', 'invalid credentials');
+  if (claims.issuedAtMs < Math.floor(user.createdAt / 1000) * 1000) throw new KalamError('AUTH_FAILED', 'token issued before this user was created');
+  if (!user.enabled) throw new KalamError('AUTH_REVOKED', 'user disabled');
+  return user;
 }

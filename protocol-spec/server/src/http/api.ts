@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KalamError, PROTOCOL_VERSION, type ParamValue } from '@kalam/link/protocol';
 import type { Principal } from '../engine/types.js';
+import { userForClaims } from '../auth/jwt.js';
 import type { Runtime } from '../runtime.js';
 import { basicCredentials, bearerToken, parseJsonObject, readBody, sendError, sendJson } from './respond.js';
 
@@ -57,10 +58,7 @@ async function login(rt: Runtime, req: IncomingMessage, res: ServerResponse): Pr
 export async function authenticateRequest(rt: Runtime, req: IncomingMessage): Promise<Principal> {
   const token = bearerToken(req.headers.authorization);
   if (token !== undefined) {
-    const claims = await rt.tokens.verify(token);
-    const user = rt.engine.getUser(claims.sub);
-    if (user === undefined) throw new KalamError('AUTH_FAILED', 'invalid token');
-    if (!user.enabled) throw new KalamError('AUTH_REVOKED', 'user disabled');
+    const user = userForClaims(rt.engine, await rt.tokens.verify(token));
     return { user: user.name, role: user.role };
   }
   const basic = basicCredentials(req);

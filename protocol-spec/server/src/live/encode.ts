@@ -39,40 +39,81 @@ export function encodeShared(codec: Codec, shared: SharedChange): EncodedChange 
   return { kind: 'whole', shared, codec };
 }
 
-/** One subscriber's frame. `prevSeq` undefined = omit the field (KalamDB compat). */
-export function spliceChange(encoded: EncodedChange, subscriptionId: string, prevSeq: SeqId | undefined): Frame {
-  switch (encoded.kind) {
-    case 'json': {
-      const prev = prevSeq === undefined ? '' : `"prev_seq":"${prevSeq.toString(10)}",`;
-      return `{"subscription_id":${JSON.stringify(subscriptionId)},${prev}${encoded.tail}`;
+/**
+ * A subscriber's own pre-encoded `subscription_id` member, built once per subscription
+ * ({@link subscriberPrefix}) so the per-delivery work is a copy.
+ */
+export interface SubscriberPrefix {
+  readonly id: string;
+  /** `"subscription_id":"…"` (JSON member, no braces). */
+  readonly json: string;
+  /** msgpack key + value of `subscription_id`. */
+  readonly msgpack: Uint8Array;
+}
+
+/** Pre-encode a subscriber's `subscription_id`. */
+export function subscriberPrefix(subscriptionId: string): SubscriberPrefix {
+  const id = msgpackStr(subscriptionId);
+  const msgpack = new Uint8Array(SUB_KEY.length + id.length);
+  msgpack.set(SUB_KEY, 0);
+  msgpack.set(id, SUB_KEY.length);
+  return { id: subscriptionId, json: `"subscription_id":${JSON.stringify(subscriptionId)}`, msgpack };
+}
+
+/**
+ * A SeqId with its wire forms computed once: a change's seq becomes the `prev_seq` of the next
+ * event of every subscriber it reached, so those bytes are shared too.
+ */
+export class WireSeq {
+  #bytes: Uint8Array | undefined;
+  #json: string | undefined;
+  constructor(readonly seq: SeqId) {}
+  /** msgpack uint64 (`cf` + 8 bytes big-endian). */
+  get msgpack(): Uint8Array {
+    if (this.#bytes === undefined) {
+      const b = new Uint8Array(9);
+      b[0] = 0xcf;
+      new DataView(b.buffer).setBigUint64(1, this.seq);
+      this.#bytes = b;
     }
+    return this.#bytes;
+  }
+  /** JSON member `"prev_seq":"…",`. */
+  get jsonMember(): string {
+    return (this.#json ??= `"prev_seq":"${this.seq.toString(10)}",`);
+  }
+}
+
+/** One subscriber's frame. `prevSeq` undefined = omit the field (KalamDB compat). */
+export function spliceChange(encoded: EncodedChange, subscriber: string | SubscriberPrefix, prevSeq: SeqId | WireSeq | undefined): Frame {
+  const prefix = typeof subscriber === 'string' ? subscriberPrefix(subscriber) : subscriber;
+  const prev = typeof prevSeq === 'bigint' ? new WireSeq(prevSeq) : prevSeq;
+  switch (encoded.kind) {
+    case 'json':
+      return `{${prefix.json},${prev === undefined ? '' : prev.jsonMember}${encoded.tail}`;
     case 'msgpack': {
-      const id = msgpackStr(subscriptionId);
-      const entries = encoded.entries + 1 + (prevSeq === undefined ? 0 : 1);
-      const header = msgpackMapHeader(entries);
-      const size = header.length + SUB_KEY.length + id.length + (prevSeq === undefined ? 0 : PREV_KEY.length + 9) + encoded.tail.length;
-      const out = new Uint8Array(size);
-      let at = 0;
-      out.set(header, at);
-      at += header.length;
-      out.set(SUB_KEY, at);
-      at += SUB_KEY.length;
-      out.set(id, at);
-      at += id.length;
-      if (prevSeq !== undefined) {
+      const entries = encoded.entries + 1 + (prev === undefined ? 0 : 1);
+      const headerLen = entries <= 15 ? 1 : 3;
+      const size = headerLen + prefix.msgpack.length + (prev === undefined ? 0 : PREV_KEY.length + 9) + encoded.tail.length;
+      const out = Buffer.allocUnsafe(size);
+      if (headerLen === 1) out[0] = 0x80 | entries;
+      else out.set(msgpackMapHeader(entries), 0);
+      let at = headerLen;
+      out.set(prefix.msgpack, at);
+      at += prefix.msgpack.length;
+      if (prev !== undefined) {
         out.set(PREV_KEY, at);
         at += PREV_KEY.length;
-        out[at] = 0xcf;
-        new DataView(out.buffer, out.byteOffset + at + 1, 8).setBigUint64(0, prevSeq);
+        out.set(prev.msgpack, at);
         at += 9;
       }
       out.set(encoded.tail, at);
       return out;
     }
     case 'whole': {
-      const message = prevSeq === undefined
-        ? { subscription_id: subscriptionId, ...encoded.shared }
-        : { subscription_id: subscriptionId, prev_seq: prevSeq, ...encoded.shared };
+      const message = prev === undefined
+        ? { subscription_id: prefix.id, ...encoded.shared }
+        : { subscription_id: prefix.id, prev_seq: prev.seq, ...encoded.shared };
       return encoded.codec.encode(message as ChangeMessage);
     }
   }

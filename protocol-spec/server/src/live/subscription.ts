@@ -13,7 +13,7 @@ import type { BatchControl, Codec, Frame, ParamValue, Row, SchemaField, ServerMe
 import { KalamError } from '@kalam/link/protocol';
 import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../engine/types.js';
 import { classify, sharedChange, type Outcome } from './changes.js';
-import { encodeShared, spliceChange, type EncodedChange } from './encode.js';
+import { encodeShared, spliceChange, subscriberPrefix, WireSeq, type EncodedChange, type SubscriberPrefix } from './encode.js';
 
 /** What a subscription needs from its connection and the server. */
 export interface SubscriptionHost {
@@ -42,6 +42,8 @@ export interface SubscriptionHost {
 export interface FanoutMemo {
   readonly outcomes: Map<LiveQueryPlan, Outcome | null>;
   readonly encoded: Map<string, EncodedChange>;
+  /** The change's seq in wire form (becomes each reached subscriber's next `prev_seq`). */
+  readonly seq: WireSeq;
 }
 
 type State = 'starting' | 'snapshot' | 'catchup' | 'live' | 'closed';
@@ -53,8 +55,8 @@ export class LiveSubscription {
   readonly createdAt = Date.now();
   /** Events delivered (snapshot batches and changes). */
   changes = 0;
-  /** SeqId of the last event delivered to this subscription (next change's `prev_seq`). */
-  lastSeq = 0n;
+  /** SeqId of the last event delivered to this subscription (next change's `prev_seq`), in wire form. */
+  #last = new WireSeq(0n);
   #state: State = 'starting';
   /** Highest SeqId examined from the change stream (delivered or not). */
   #position = 0n;
@@ -64,6 +66,9 @@ export class LiveSubscription {
   #busy = false;
   readonly #batchSize: number;
   readonly #lastRows: number | undefined;
+  readonly #prefix: SubscriberPrefix;
+  /** Memo keys of this subscription's encodings, per change type (built once). */
+  readonly #keys: Readonly<Record<'insert' | 'update' | 'delete', string>>;
 
   constructor(
     readonly host: SubscriptionHost,
@@ -73,6 +78,9 @@ export class LiveSubscription {
     readonly options: SubscriptionOptions | undefined,
     readonly plan: LiveQueryPlan,
   ) {
+    this.#prefix = subscriberPrefix(id);
+    const base = `${plan.projectionKey}\u0000${host.codec.serialization}\u0000`;
+    this.#keys = { insert: `${base}insert`, update: `${base}update`, delete: `${base}delete` };
     this.#batchSize = Math.min(Math.max(1, Math.floor(options?.batch_size ?? host.defaultBatchSize)), host.maxBatchSize);
     this.#lastRows = options?.last_rows;
     if (this.#lastRows !== undefined && (!Number.isInteger(this.#lastRows) || this.#lastRows < 0)) {
@@ -81,6 +89,14 @@ export class LiveSubscription {
     if (this.#lastRows !== undefined && this.#lastRows > this.#batchSize) {
       throw new KalamError('UNSUPPORTED', 'last_rows must not exceed batch_size (paginated last_rows replay is not supported)');
     }
+  }
+
+  /** SeqId of the last event delivered to this subscription (next change's `prev_seq`). */
+  get lastSeq(): bigint {
+    return this.#last.seq;
+  }
+  set lastSeq(seq: bigint) {
+    this.#last = new WireSeq(seq);
   }
 
   get tableId(): string {
@@ -148,13 +164,13 @@ export class LiveSubscription {
       memo.outcomes.set(this.plan, outcome);
     }
     if (outcome === null) return;
-    const key = `${this.plan.projectionKey}\u0000${outcome.changeType}\u0000${this.host.codec.serialization}`;
+    const key = this.#keys[outcome.changeType];
     let encoded = memo.encoded.get(key);
     if (encoded === undefined) {
       encoded = encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat));
       memo.encoded.set(key, encoded);
     }
-    this.#deliver(encoded, change.seq);
+    this.#deliver(encoded, memo.seq);
   }
 
   /** End: release the snapshot, stop routing. Idempotent; the caller removes indexes and rows. */
@@ -239,7 +255,7 @@ export class LiveSubscription {
         this.#position = change.seq;
         const outcome = classify(this.plan, change);
         if (outcome === null) continue;
-        this.#deliver(encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat)), change.seq);
+        this.#deliver(encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat)), new WireSeq(change.seq));
       }
       const last = page[page.length - 1];
       after = page.length < CATCHUP_PAGE || last === undefined ? head : last.seq;
@@ -252,9 +268,9 @@ export class LiveSubscription {
     this.host.goLive(this);
   }
 
-  #deliver(encoded: EncodedChange, seq: bigint): void {
-    const frame = spliceChange(encoded, this.id, this.host.compat ? undefined : this.lastSeq);
-    this.lastSeq = seq;
+  #deliver(encoded: EncodedChange, seq: WireSeq): void {
+    const frame = spliceChange(encoded, this.#prefix, this.host.compat ? undefined : this.#last);
+    this.#last = seq;
     this.changes++;
     this.host.sendFrame(frame);
   }

@@ -53,7 +53,7 @@ describe('TokenService', () => {
   it('issues HS256 tokens with sub, role, iat, exp that verify', async () => {
     const { token, expiresAtMs } = await tokens.issue('alice', 'user');
     const claims = await tokens.verify(token);
-    expect(claims).toEqual({ sub: 'alice', role: 'user', expiresAtMs });
+    expect(claims).toEqual({ sub: 'alice', role: 'user', expiresAtMs, issuedAtMs: expiresAtMs - 60_000 });
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
     expect(Object.keys(payload).sort()).toEqual(['exp', 'iat', 'role', 'sub']);
   });
