@@ -1,6 +1,15 @@
 /** Restart persistence (schemas, users, rows, log, seq marks) and SeqId monotonicity. */
 import { makeSeqId, seqIdSequence, seqIdTimestampMs, seqIdWorker } from '@kalam/link/protocol';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Catalog } from '../../server/src/engine/catalog.js';
+import { ChangeLog } from '../../server/src/engine/changelog.js';
+import { Core, loadSeqMarks } from '../../server/src/engine/core.js';
+import { openEngine } from '../../server/src/engine/index.js';
+import { Users } from '../../server/src/engine/users.js';
 import { SeqGenerator } from '../../server/src/seq.js';
+import { openKvStore, type KvStore } from '../../server/src/store/kv.js';
 import { admin, alice, sql1, tempEngine } from './helpers.js';
 
 describe('SeqGenerator', () => {
@@ -98,4 +107,71 @@ describe('restart', () => {
       await t.cleanup();
     }
   });
+});
+
+describe('a snapshot taken during a failed write', () => {
+  /** A core over a real store whose clock runs an hour ahead, so its ids are far above what a restarted clock issues. */
+  async function aheadCore(kv: KvStore): Promise<Core> {
+    const [catalog, users, log, marks] = await Promise.all([Catalog.load(kv), Users.load(kv), ChangeLog.load(kv), loadSeqMarks(kv)]);
+    const ahead = new SeqGenerator({ after: marks.hw, now: () => Date.now() + 3_600_000 });
+    return new Core(kv, catalog, users, log, ahead, marks.current, { maxEntries: 1000, maxAgeMs: 3_600_000 });
+  }
+
+  async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'kalam-engine-'));
+    try {
+      await fn(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("a batch that fails once: the snapshot keeps the failed batch's seq, which is never re-issued after a restart", () =>
+    withDir(async (dir) => {
+      const real = await openKvStore(join(dir, 'db'));
+      let failNext = true;
+      // Unit-level fault injection: the real store, with one batch refused (as a transient I/O error would).
+      const kv: KvStore = Object.assign(Object.create(real) as KvStore, {
+        batch: (writes: Parameters<KvStore['batch']>[0]) => {
+          if (!failNext) return real.batch(writes);
+          failNext = false;
+          return Promise.reject(new Error('injected write failure'));
+        },
+      });
+      const core = await aheadCore(kv);
+      const before = core.currentSeq;
+      const seq = core.seq.next();
+      const failing = core.write([], seq);
+      const snap = core.snapshotAt();
+      expect(snap.seq).toBe(seq);
+      await expect(failing).rejects.toThrow('injected write failure');
+      (await snap.snapshot).release();
+      expect(core.currentSeq).toBe(before);
+      await real.close();
+
+      const e = await openEngine({ dataDir: dir });
+      try {
+        await e.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY)', [], admin);
+        const r = await sql1(e, admin, 'INSERT INTO app.t VALUES (1)');
+        expect(r.lastSeq! > seq).toBe(true);
+      } finally {
+        await e.close();
+      }
+    }));
+
+  test('when the seq cannot be made safe (RocksDB refuses every write after a failed batch), the snapshot fails instead', () =>
+    withDir(async (dir) => {
+      const kv = await openKvStore(join(dir, 'db'));
+      try {
+        const core = await aheadCore(kv);
+        const seq = core.seq.next();
+        // a reversed range delete makes RocksDB refuse the batch, and rocksdb-native every write after it until reopened
+        const failing = core.write([{ type: 'delRange', gte: Buffer.from('z'), lt: Buffer.from('a') }], seq);
+        const snap = core.snapshotAt();
+        await expect(failing).rejects.toThrow();
+        await expect(snap.snapshot).rejects.toMatchObject({ code: 'INTERNAL' });
+      } finally {
+        await kv.close();
+      }
+    }));
 });

@@ -3,7 +3,7 @@
  * log, SeqId generator, the single-writer lock and the commit path (row + `_seq` index + change log
  * in one atomic batch, then listeners, synchronously).
  */
-import type { SeqId } from '@kalam/link/protocol';
+import { KalamError, type SeqId } from '@kalam/link/protocol';
 import type { KvSnapshot, KvStore, KvWrite } from '../store/kv.js';
 import { nameKey, P, readU64, u64 } from '../store/keys.js';
 import { SeqGenerator } from '../seq.js';
@@ -63,7 +63,7 @@ export class Core {
   readonly userChanges = new Listeners<UserChange>();
   readonly drops = new Listeners<TableDropped>();
   private current: SeqId;
-  private inFlight: { seq: SeqId; waiters: (() => void)[] } | null = null;
+  private inFlight: { seq: SeqId; waiters: ((ok: boolean) => void)[] } | null = null;
   private trimScheduled = false;
   closed = false;
 
@@ -93,7 +93,9 @@ export class Core {
     if (f === null) return { seq: this.current, snapshot: Promise.resolve(this.kv.snapshot()) };
     return {
       seq: f.seq,
-      snapshot: new Promise((resolve) => f.waiters.push(() => resolve(this.kv.snapshot()))),
+      snapshot: new Promise((resolve, reject) =>
+        f.waiters.push((ok) => (ok ? resolve(this.kv.snapshot()) : reject(new KalamError('INTERNAL', 'snapshot failed: a write could not be committed')))),
+      ),
     };
   }
 
@@ -102,16 +104,33 @@ export class Core {
     const target = newCurrent ?? this.current;
     writes.push({ type: 'put', key: SEQ_HW_KEY, value: u64(this.seq.lastIssued) });
     if (newCurrent !== undefined) writes.push({ type: 'put', key: CURRENT_KEY, value: u64(newCurrent) });
-    const flight = { seq: target, waiters: [] as (() => void)[] };
+    const flight = { seq: target, waiters: [] as ((ok: boolean) => void)[] };
     this.inFlight = flight;
     let ok = false;
+    let exposable = false;
     try {
       await this.kv.batch(writes);
-      ok = true;
+      ok = exposable = true;
     } finally {
       if (ok) this.current = target;
+      else if (flight.waiters.length > 0) exposable = await this.persistHighWater();
       this.inFlight = null;
-      for (const w of flight.waiters) w();
+      for (const w of flight.waiters) w(exposable);
+    }
+  }
+
+  /**
+   * After a failed batch, snapshots opened during it carry its (never committed) seq. Persist the
+   * generator's high-water mark before they may hand that seq out, so a restart never re-issues it
+   * (a client resuming from it would skip those new changes). False when even that write fails:
+   * the snapshots are then failed instead.
+   */
+  private async persistHighWater(): Promise<boolean> {
+    try {
+      await this.kv.put(SEQ_HW_KEY, u64(this.seq.lastIssued));
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -85,7 +85,9 @@ export class EngineSnapshot implements Snapshot {
   constructor(
     readonly seq: SeqId,
     private readonly kv: Promise<KvSnapshot>,
-  ) {}
+  ) {
+    kv.catch(() => undefined); // a failure surfaces through scan/count, never as an unhandled rejection
+  }
 
   private async reader(plan: LiveQueryPlan): Promise<{ kv: KvSnapshot; plan: LivePlan }> {
     if (this.released) throw new KalamError('INVALID_ARGUMENT', 'snapshot already released');

@@ -267,6 +267,9 @@ export interface Engine {
    * write batch is committing at that instant — that batch's last seq (the batch is then inside the
    * snapshot, and its `onCommit` call follows). Either way: rows with `_seq` ≤ seq are in the
    * snapshot, and only changes with seq > `snapshot.seq` must be delivered after it.
+   * If that batch fails, its seq is still safe to hand out (it is never re-issued, even after a
+   * restart); in the unlikely case that cannot be guaranteed, `scan`/`count` reject with `INTERNAL`
+   * — so use `seq` only after a scan or count resolved.
    */
   openSnapshot(): Snapshot;
   /**
