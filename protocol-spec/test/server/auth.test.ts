@@ -186,4 +186,8 @@ it('Origin allow-list: a listed origin upgrades, another is refused with 403, no
   const ok = await Client.open(h.wsUrl(), undefined, { headers: { origin: 'https://app.example' } });
   clients.push(ok);
   await expect(Client.open(h.wsUrl(), undefined, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(/403/);
+  const pre = await fetch(`${h.url()}/v1/api/sql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+  expect([pre.status, pre.headers.get('access-control-allow-origin')]).toEqual([403, null]);
+  const okPre = await fetch(`${h.url()}/v1/api/sql`, { method: 'OPTIONS', headers: { origin: 'https://app.example' } });
+  expect([okPre.status, okPre.headers.get('access-control-allow-origin')]).toEqual([204, 'https://app.example']);
 });

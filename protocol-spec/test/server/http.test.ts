@@ -72,3 +72,12 @@ it('unknown routes → 404 JSON; wrong method → 405', async () => {
   expect((await fetch(`${h.url()}/v1/api/sql`)).status).toBe(405);
   expect((await fetch(`${h.url()}/v1/ws`)).status).toBe(404);
 });
+
+it('CORS: origins are reflected and preflights answered (any origin without an allow-list)', async () => {
+  const pre = await fetch(`${h.url()}/v1/api/sql`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' } });
+  expect(pre.status).toBe(204);
+  expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+  expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
+  const res = await fetch(`${h.url()}/health`, { headers: { origin: 'http://localhost:5173' } });
+  expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+});

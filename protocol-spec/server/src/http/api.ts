@@ -15,6 +15,7 @@ export const SERVER_VERSION = '0.1.0';
 /** Handle one HTTP request. */
 export async function handleHttp(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0];
+  if (cors(rt, req, res)) return;
   try {
     if (path === '/health' && req.method === 'GET') {
       sendJson(res, 200, { status: 'ok', version: SERVER_VERSION, protocol: PROTOCOL_VERSION });
@@ -87,4 +88,26 @@ async function sql(rt: Runtime, req: IncomingMessage, res: ServerResponse): Prom
       ...(r.lastSeq === undefined ? {} : { last_seq: r.lastSeq.toString(10) }),
     })),
   });
+}
+
+/**
+ * CORS for browser apps on another origin: allowed origins (any when no allow-list is set) are
+ * reflected; preflights are answered here. Returns true when the request was a preflight.
+ */
+function cors(rt: Runtime, req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  const allowed = origin !== undefined && (rt.config.allowedOrigins.size === 0 || rt.config.allowedOrigins.has(origin));
+  if (allowed) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'origin');
+  }
+  if (req.method !== 'OPTIONS') return false;
+  if (allowed) {
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', 'authorization, content-type');
+    res.setHeader('access-control-max-age', '600');
+  }
+  res.writeHead(allowed ? 204 : 403);
+  res.end();
+  return true;
 }
