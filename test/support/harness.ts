@@ -17,8 +17,9 @@
 import { Auth, createLink, type KalamLink, type LinkOptions } from '@kalam/link';
 import { FaultProxy } from './faultProxy.js';
 import { login, select, sql } from './http.js';
+import { tokenFor } from './jwt.js';
 import { createRng, type Rng } from './rng.js';
-import { ADMIN_PASSWORD, type ChildServer, type ServerOptions, spawnServer, startTestServer, type TestServer } from './server.js';
+import { ADMIN_PASSWORD, JWT_SECRET, type ChildServer, type ServerOptions, spawnServer, startTestServer, type TestServer } from './server.js';
 import { makeTempDir, removeTempDir } from './tempDir.js';
 import { type CheckResult, Watch, type WatchSpec } from './watch.js';
 import { createWireTap, type WireStats } from './wireTap.js';
@@ -33,6 +34,8 @@ export interface HarnessOptions {
   readonly seed?: number;
   /** `child` runs the built CLI so the server can be killed with SIGKILL. @default 'inprocess' */
   readonly mode?: 'inprocess' | 'child';
+  /** Extra CLI flags in child mode. */
+  readonly cliArgs?: readonly string[];
   /** In-process server options (limits, retention, …). */
   readonly serverOptions?: Partial<ServerOptions>;
   /** `SHARED` (written by admin) or `USER` (the reader writes its own partition). @default 'SHARED' */
@@ -84,13 +87,15 @@ export class ChaosHarness {
     const seed = options.seed ?? 1;
     const rng = createRng(seed);
     const dataDir = await makeTempDir('chaos');
-    const server = options.mode === 'child' ? await spawnServer(dataDir) : await startTestServer({ ...options.serverOptions, dataDir });
-    const adminToken = await login(server.url, 'admin', ADMIN_PASSWORD);
+    const server = options.mode === 'child' ? await spawnServer(dataDir, options.cliArgs) : await startTestServer({ ...options.serverOptions, dataDir });
+    // Long-lived tokens minted with the server secret: scenarios may shorten the login TTL.
+    const adminToken = tokenFor('admin', 'dba', JWT_SECRET, 3_600_000);
+    await login(server.url, 'admin', ADMIN_PASSWORD);
     await sql(server.url, adminToken, 'CREATE NAMESPACE chaos');
     const kind = options.tableKind ?? 'SHARED';
     await sql(server.url, adminToken, itemsTableDdl(TABLE, kind));
     await sql(server.url, adminToken, `CREATE USER ${READER.name} WITH PASSWORD '${READER.password}' ROLE user`);
-    const readerToken = await login(server.url, READER.name, READER.password);
+    const readerToken = tokenFor(READER.name, 'user', JWT_SECRET, 3_600_000);
     const writer = new Writer(server.url, kind === 'SHARED' ? adminToken : readerToken, TABLE, createRng(seed + 1));
     await writer.seed(options.seedRows ?? 20);
     const proxy = await FaultProxy.start({ targetPort: server.port, seed: seed + 2 });
@@ -156,7 +161,7 @@ export class ChaosHarness {
       const exit = await current.stop(how === 'kill9' ? 'SIGKILL' : 'SIGTERM');
       if (how === 'sigterm' && exit !== 0) throw new Error(`clean stop exited with ${String(exit)}:\n${current.output()}`);
       if (downMs > 0) await sleep(downMs);
-      this.server = await spawnServer(this.dataDir);
+      this.server = await spawnServer(this.dataDir, this.options.cliArgs);
     } else {
       if (how !== 'close') throw new Error('kill9/sigterm need mode: child');
       await current.close();

@@ -32,6 +32,7 @@ export class Writer {
   readonly rows = new Map<number, ItemRow>();
   readonly changes: WrittenChange[] = [];
   private nextId = 1;
+  private bulkRound = 0;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -67,6 +68,27 @@ export class Writer {
         const values = items.map((r) => `(${r.id}, ${r.grp}, '${r.label ?? ''}', ${r.n})`).join(', ');
         await sql(this.baseUrl, this.token, `INSERT INTO ${this.table} (id, grp, label, n) VALUES ${values}`);
         for (const item of items) this.rows.set(item.id, item);
+      }
+    });
+  }
+
+  /**
+   * One multi-row UPDATE of every row (`n = <round>`, label padded to `labelBytes`), then read each
+   * row's new `_seq` back so the model knows every change's SeqId (the writer is the only writer).
+   */
+  async bulkUpdate(labelBytes = 0): Promise<void> {
+    await this.serial(async () => {
+      const label = labelBytes > 0 ? 'p'.repeat(labelBytes) : null;
+      const n = BigInt(++this.bulkRound) * 1_000_000_007n;
+      await sql(this.baseUrl, this.token, `UPDATE ${this.table} SET n = $1, label = $2 WHERE id > 0`, [n.toString(), label]);
+      const [result] = await sql(this.baseUrl, this.token, `SELECT id, _seq FROM ${this.table}`);
+      const updated = (result?.rows ?? []).map((r) => ({ id: Number(r.id), seq: BigInt(String(r._seq)) })).sort((a, b) => (a.seq < b.seq ? -1 : 1));
+      for (const { id, seq } of updated) {
+        const old = this.rows.get(id);
+        if (old === undefined) throw new Error(`bulkUpdate: unknown row ${id}`);
+        const next: ItemRow = { ...old, n, label };
+        this.rows.set(id, next);
+        this.record({ seq, type: 'update', oldRow: old, newRow: next });
       }
     });
   }
