@@ -70,6 +70,7 @@ export async function runFanout(o) {
     });
     const ready = await waitEvent('ready');
     await server.waitReady(o.C * S);
+    const profiler = o.profile ? await (await import('./profiler.mjs')).startProfiler() : null;
     const done = waitEvent('done');
     // t0 marks the first measured broadcast: take it just before sending it.
     const sendSome = (n) => {
@@ -107,6 +108,7 @@ export async function runFanout(o) {
     clearTimeout(cap);
     clearTimeout(timer);
     const cpu = process.cpuUsage(cpu0 ?? undefined);
+    const profile = profiler ? await profiler.stop(`server ${o.label}`) : undefined;
     const serverCpuMs = (cpu.user + cpu.system) / 1000;
     const wallMs = result.lastReceive - t0;
     const deliveriesPerSec = (result.measured / wallMs) * 1000;
@@ -129,7 +131,9 @@ export async function runFanout(o) {
       serverCpuPct: (serverCpuMs / wallMs) * 100,
       clientCpuPct: (result.clientCpuMs / result.clientWallMs) * 100,
       serverUsPerDelivery: (serverCpuMs * 1000) / result.measured,
+      serverSysUsPerDelivery: cpu.system / result.measured,
       clientUsPerDelivery: (result.clientCpuMs * 1000) / result.measured,
+      ...(profile ? { profile } : {}),
     };
   } finally {
     child.send({ cmd: 'exit' });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const SCENARIO = fileURLToPath(new URL('../scenario.mjs', import.meta.url));
 
-export function runIsolated(spec, { execArgv = [], timeoutMs = 120_000 } = {}) {
+export function runIsolated(spec, { execArgv = [], timeoutMs = 180_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = fork(SCENARIO, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     let settled = false;

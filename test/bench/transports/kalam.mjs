@@ -79,23 +79,23 @@ async function connectWire({ url, C, S, token, onDelivery }) {
   return { subscriptions: C * S, close: async () => { for (const ws of sockets) ws.terminate(); } };
 }
 
-async function connectLink({ url, C, S, token, onDelivery }) {
-  const link = await import('@kalam/link');
+async function connectLink({ C, S, token, httpUrl, onDelivery }) {
+  const { createLink, Auth } = await import('@kalam/link');
   const links = [];
   const ready = [];
   for (let c = 0; c < C; c++) {
-    const l = link.createLink({ url: url.replace(/\/v1\/ws$/, '').replace(/^ws/, 'http'), auth: link.Auth.jwt(token) });
-    links.push(l);
+    const link = createLink({ url: httpUrl, auth: Auth.jwt(token) });
+    links.push(link);
     for (let s = 0; s < S; s++) {
       ready.push(new Promise((resolve, reject) => {
-        l.subscribe(SUBSCRIBE_SQL, {}, (event) => {
-          if (event.type === 'change') onDelivery(c, event.rows[0].ts);
-          else if (event.type === 'ready' || event.type === 'snapshot') resolve();
-          else if (event.type === 'error') reject(new Error(event.error?.message ?? 'subscribe error'));
+        link.subscribe(SUBSCRIBE_SQL, { id: `s${s}` }, (event) => {
+          if (event.type === 'insert') onDelivery(c, event.row.ts);
+          else if (event.type === 'status' && event.status === 'ready') resolve();
+          else if (event.type === 'error' && event.fatal) reject(event.error);
         });
       }));
     }
   }
   await Promise.all(ready);
-  return { subscriptions: C * S, close: async () => { for (const l of links) await l.close?.(); } };
+  return { subscriptions: C * S, close: async () => { await Promise.all(links.map((l) => l.close())); } };
 }

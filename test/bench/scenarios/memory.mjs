@@ -1,0 +1,92 @@
+/**
+ * Item 5: memory. Server: RSS (and V8 heap) growth per idle authenticated connection (`conns`
+ * sockets, no subscriptions) and per subscription (`subs` spread over connections of 1,000),
+ * sockets held by a child process, measured after GC (run with --expose-gc). Client: V8 heap per
+ * subscription of one kalam-link (fake in-process server), plain `subscribe` and `live`.
+ */
+import { startKalam, JWT_SECRET } from '../lib/kalamServer.mjs';
+import { mintToken } from '../lib/jwt.mjs';
+import { forkChild } from '../lib/child.mjs';
+import { sleep } from '../lib/clock.mjs';
+
+async function settled() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await sleep(100);
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers };
+}
+
+async function serverSide({ conns, subs, sameSql = false, heap = false }) {
+  const kalam = await startKalam({ limits: { maxConnectionsPerUser: conns + 100 } });
+  const holder = await forkChild('holder-child.mjs');
+  const holder2 = await forkChild('holder-child.mjs');
+  try {
+    // One probe connection first so one-time costs (ws, session code paths, JIT) are not counted.
+    await holder.request({ cmd: 'open', url: kalam.wsUrl, conns: [{ token: kalam.token, subs: ['SELECT * FROM bench.rows WHERE id > 0'] }] }, 'ready');
+    const base = await settled();
+    const token = mintToken(JWT_SECRET, 'admin', 'dba');
+    await holder.request({ cmd: 'open', url: kalam.wsUrl, conns: Array.from({ length: conns }, () => ({ token, subs: [] })) }, 'ready', 120_000);
+    const afterConns = await settled();
+    const perConn = 1000;
+    const n = Math.ceil(subs / perConn);
+    const withSubs = Array.from({ length: n }, (_, c) => ({
+      token,
+      subs: Array.from({ length: Math.min(perConn, subs - c * perConn) }, (_, k) => (sameSql ? 'SELECT * FROM bench.rows WHERE id > 0' : `SELECT * FROM bench.rows WHERE id > ${c * perConn + k}`)),
+    }));
+    const before = await settled();
+    const { heapByConstructor, diffHeaps } = heap ? await import('../lib/heapSummary.mjs') : {};
+    const heapBefore = heap ? await heapByConstructor() : null;
+    const opened = await holder2.request({ cmd: 'open', url: kalam.wsUrl, conns: withSubs }, 'ready', 300_000);
+    const afterSubs = await settled();
+    const heapTop = heap ? diffHeaps(heapBefore, await heapByConstructor(), 25, subs) : undefined;
+    const stats = kalam.server.stats();
+    if (opened.acks !== subs) throw new Error(`memory: ${opened.acks}/${subs} subscriptions acknowledged`);
+    const subConnCost = (afterConns.rss - base.rss) / conns;
+    return {
+      conns, subs, subscriptions: stats.subscriptions,
+      rssPerConn: (afterConns.rss - base.rss) / conns,
+      heapPerConn: (afterConns.heap - base.heap) / conns,
+      // The subscription sockets' own connection cost is taken out.
+      rssPerSub: (afterSubs.rss - before.rss - n * subConnCost) / subs,
+      heapPerSub: (afterSubs.heap - before.heap - n * ((afterConns.heap - base.heap) / conns)) / subs,
+      ...(heapTop ? { heapTop } : {}),
+    };
+  } finally {
+    await holder.exit();
+    await holder2.exit();
+    await kalam.close();
+  }
+}
+
+async function clientSide({ subs }) {
+  const { createLink, Auth } = await import('@kalam/link');
+  const { createFakeServer, FAKE_TOKEN } = await import('../lib/fakeServer.mjs');
+  const fake = createFakeServer({ snapshotSeq: 1n << 60n, snapshotRows: () => [] });
+  const link = createLink({ url: 'http://bench.invalid', auth: Auth.jwt(FAKE_TOKEN), WebSocket: fake.WebSocket });
+  const measure = async (make) => {
+    const before = await settled();
+    const handles = [];
+    const ready = [];
+    for (let i = 0; i < subs; i++) {
+      const h = make(i);
+      handles.push(h);
+      ready.push(h.ready ? h.ready() : new Promise((resolve) => { if (h.status === 'ready') resolve(); else { const off = h.onEvent((e) => { if (e.type === 'status' && e.status === 'ready') { off(); resolve(); } }); } }));
+    }
+    await Promise.all(ready);
+    const after = await settled();
+    return { handles, perSub: (after.heap - before.heap) / subs };
+  };
+  // Warm one of each first.
+  await measure(() => link.subscribe('SELECT * FROM bench.rows', { id: 'warm0' })).catch(() => undefined);
+  const plain = await measure((i) => link.subscribe(`SELECT * FROM bench.rows WHERE id > ${i}`, { id: `p${i}` }, () => {}));
+  const live = await measure((i) => link.live(`SELECT * FROM bench.rows WHERE id > ${i}`, { id: `l${i}` }));
+  await link.close();
+  return { subs, clientHeapPerSub: plain.perSub, clientHeapPerLiveQuery: live.perSub };
+}
+
+export async function run({ side, conns = 1000, subs = 10_000, sameSql = false, heap = false }) {
+  if (typeof globalThis.gc !== 'function') throw new Error('memory scenario needs --expose-gc');
+  return side === 'client' ? clientSide({ subs }) : serverSide({ conns, subs, sameSql, heap });
+}

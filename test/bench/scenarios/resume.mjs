@@ -1,0 +1,47 @@
+/**
+ * Item 4: resume. One kalam-link (child process) holds `subs` subscriptions through a TCP proxy.
+ * The proxy freezes server→client traffic, the writer commits `missed` changes for every
+ * subscription (they reach the frozen socket, never the client), then every connection is
+ * dropped at T0. Figure: T0 → every subscription ready again with its `missed` changes
+ * (monotonic clock shared by both processes). `jitter: false` sets the link's first-retry jitter
+ * to 0 (the default full jitter waits U[0, 500 ms) before the first reconnect). Distinct ranges
+ * (default): the table's log holds subs × missed changes; `overlap`: only `missed`.
+ */
+import { startKalam } from '../lib/kalamServer.mjs';
+import { startProxy } from '../lib/proxy.mjs';
+import { forkChild } from '../lib/child.mjs';
+import { nowMs, sleep } from '../lib/clock.mjs';
+
+export async function run({ subs = 1000, missed = 10, jitter = false, overlap = false, profile = false, capMs = 15_000 }) {
+  const kalam = await startKalam();
+  const proxy = await startProxy(kalam.server.port);
+  const child = await forkChild('resume-child.mjs');
+  try {
+    await child.request({ cmd: 'start', url: `http://127.0.0.1:${proxy.port}`, token: kalam.token, subs, missed, jitter, overlap }, 'ready', 120_000);
+    await sleep(200);
+    proxy.freeze();
+    // `missed` rows inside every subscription's id range, 1000 rows per INSERT.
+    // (overlap: every subscription matches all `missed` rows, so the log holds only `missed` changes.)
+    const ids = [];
+    if (overlap) for (let j = 0; j < missed; j++) ids.push(j);
+    else for (let j = 0; j < missed; j++) for (let k = 0; k < subs; k++) ids.push(k * 100 + j);
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const values = chunk.map((id) => `(${id}, 't', 'b', 1.5)`).join(', ');
+      await kalam.sql(`INSERT INTO bench.rows (id, title, body, ts) VALUES ${values}`);
+    }
+    await sleep(100);
+    const profiler = profile ? await (await import('../lib/profiler.mjs')).startProfiler() : null;
+    const t0 = nowMs();
+    proxy.dropAll();
+    const resumed = child.wait('resumed', capMs).catch(async () => child.request({ cmd: 'report' }, 'resumed', 5_000));
+    child.process.send({ cmd: 'dropped', t0 });
+    const r = await resumed;
+    const prof = profiler ? await profiler.stop(`resume ${subs}`) : undefined;
+    return { subs, missed, jitter, overlap, logEntries: ids.length, capMs, ...r, ...(prof ? { profile: prof } : {}) };
+  } finally {
+    await child.exit();
+    await proxy.close();
+    await kalam.close();
+  }
+}
