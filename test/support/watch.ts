@@ -115,6 +115,15 @@ export class Watch {
     return out;
   }
 
+  /** Counts for reports: change seqs delivered twice or out of order, and expected changes never delivered. */
+  tally(): { duplicates: number; gaps: number } {
+    let duplicates = 0;
+    for (let i = 1; i < this.changeSeqs.length; i++) if ((this.changeSeqs[i] as bigint) <= (this.changeSeqs[i - 1] as bigint)) duplicates++;
+    const seen = new Set(this.sinceSnapshot.map((c) => c.seq));
+    const gaps = this.expectedSinceSnapshot().filter((c) => !seen.has(c.seq)).length;
+    return { duplicates, gaps };
+  }
+
   /** Cheap convergence test (no HTTP): ready and every expected change delivered. */
   caughtUp(): boolean {
     if (this.handle.status !== 'ready' || this.snapshotPoint === undefined) return false;
