@@ -18,7 +18,7 @@ export interface KalamProviderProps {
 }
 
 /**
- * Makes a {@link KalamClient} available to the hooks below it. Creating the provider opens no
+ * Makes a `KalamClient` available to the hooks below it. Creating the provider opens no
  * socket: the client connects on the first live query.
  *
  * @example

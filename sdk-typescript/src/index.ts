@@ -8,6 +8,7 @@
 export { createClient, KalamClient } from './client.js';
 export type { QueryResult } from './client.js';
 export { Subscription } from './subscription.js';
+export type { SubscriptionHooks } from './subscription.js';
 export { LiveQuery } from './liveQuery.js';
 export type { ClientOptions, ClientSubscribeOptions, LiveOptions, QueryOptions } from './options.js';
 export type {
@@ -29,7 +30,14 @@ export type {
   CellValue,
   ConnectionSnapshot,
   ConnectionState,
+  FetchLike,
+  FrameInfo,
   KalamErrorCode,
+  LastClose,
+  LinkEventMap,
+  ReconnectOptions,
+  TransitionInfo,
+  WebSocketConstructor,
   LiveRowsSnapshot,
   ParamValue,
   Row,

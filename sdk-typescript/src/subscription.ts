@@ -21,7 +21,14 @@ type AnyListener = (event: never) => void;
 /** Events kept for a first iterator that has not started yet; beyond this a subscription nobody iterates stops keeping them. */
 const MAX_BACKLOG = 10_000;
 
-/** Hooks a {@link Subscription} reports to (from `client.subscribe` options). */
+/**
+ * What a {@link Subscription} reports to: the abort signal and callbacks of `client.subscribe` options.
+ *
+ * @example
+ * ```ts
+ * const hooks: SubscriptionHooks<Todo> = { onError: (e) => console.error(e.code) };
+ * ```
+ */
 export interface SubscriptionHooks<R> {
   readonly signal?: AbortSignal | undefined;
   readonly onEvent?: ((event: SubscriptionEvent<R>) => void) | undefined;
@@ -51,7 +58,7 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
   readonly #hooks: SubscriptionHooks<R>;
   readonly #listeners = new Map<SubscriptionEventType, Set<AnyListener>>();
   readonly #iterators = new Set<PushIterator<SubscriptionEvent<R>>>();
-  /** Events kept for the first iterator (dropped, and no longer kept, past {@link MAX_BACKLOG}). */
+  /** Events kept for the first iterator (dropped, and no longer kept, past `MAX_BACKLOG`). */
   #backlog: Array<SubscriptionEvent<R>> | undefined = [];
   #ended: { error: KalamError | undefined } | undefined;
   readonly #ready: Promise<Subscription<R>>;

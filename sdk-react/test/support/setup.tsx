@@ -4,7 +4,7 @@
  */
 import { memo, type ReactNode } from 'react';
 import WebSocket from 'ws';
-import { Auth, createClient, type ClientOptions, type KalamClient } from '@kalam/client';
+import { Auth, createClient, type ClientOptions, type KalamClient, type WebSocketConstructor } from '@kalam/client';
 import { KalamProvider, useConnectionState, useLiveQuery } from '@kalam/react';
 import { nodeFetch } from '../../../sdk-typescript/test/support/nodeFetch.js';
 import { USER, USER_PASSWORD, type Fixture } from '../../../sdk-typescript/test/support/fixture.js';
@@ -30,7 +30,7 @@ export function testClient(fixture: Fixture, extra: Partial<ClientOptions> = {})
   const client = createClient({
     url: fixture.url,
     auth: Auth.basic(USER, USER_PASSWORD),
-    WebSocket: CountingWebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
+    WebSocket: CountingWebSocket as unknown as WebSocketConstructor,
     fetch: nodeFetch,
     reconnect: { baseDelayMs: 20, maxDelayMs: 150 },
     ...extra,
