@@ -33,7 +33,10 @@ export function webSocketUrl(baseUrl: string): string {
 /** Byte view of a binary frame payload (ArrayBuffer, Node Buffer, typed array, or Buffer[] fragments). */
 export function toBytes(data: unknown): Uint8Array | undefined {
   if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  // instanceof fails across realms (jsdom with Node's ws, iframes), so check the tag too.
+  if (data instanceof ArrayBuffer || Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
+    return new Uint8Array(data as ArrayBuffer);
+  }
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (Array.isArray(data) && data.every((part) => part instanceof Uint8Array)) {
     const parts = data as Uint8Array[];
