@@ -69,7 +69,13 @@ export class Runtime {
       const subs = this.registry.routesFor(change.kind, change.partition, change.tableId);
       if (subs === undefined) continue;
       const memo: FanoutMemo = { outcomes: new Map(), encoded: new Map(), seq: new WireSeq(change.seq) };
-      for (const sub of subs) sub.onLiveChange(change, memo);
+      for (const sub of subs) {
+        try {
+          sub.onLiveChange(change, memo);
+        } catch (e) {
+          sub.host.abort(sub, `cannot deliver change ${change.seq}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
     }
   }
 

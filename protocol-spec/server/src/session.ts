@@ -104,9 +104,9 @@ export class Session implements SubscriptionHost {
     const low = this.rt.config.limits.maxOutboundBytes / 2;
     while (this.#state !== 'closed' && this.transport.bufferedAmount > low) await new Promise((r) => setTimeout(r, 5));
   }
-  lostPosition(sub: LiveSubscription): void {
-    this.rt.config.log(`connection ${this.id}: change log trimmed past subscription ${sub.id}; closing so the client resumes`);
-    this.close(CloseCode.INTERNAL_ERROR, 'change log trimmed past a subscription; resume');
+  abort(sub: LiveSubscription, reason: string): void {
+    this.rt.config.log(`connection ${this.id}: subscription ${sub.id}: ${reason}; closing so the client resumes`);
+    this.close(CloseCode.INTERNAL_ERROR, 'subscription interrupted; resume');
   }
 
   /** Authenticated user name (`''` before authentication). */

@@ -69,6 +69,7 @@ it('subscriptions per connection are limited; re-using an id at the limit is a r
   const c = await connect();
   for (const id of ['a', 'b', 'c']) c.subscribe(id, 'SELECT * FROM lim.t', {});
   await c.take(3, 'initial_data_batch');
+  await c.take(3, 'subscription_ack');
   c.subscribe('d', 'SELECT * FROM lim.t', {});
   expect(await c.next('error')).toMatchObject({ subscription_id: 'd', code: 'SUBSCRIPTION_LIMIT_EXCEEDED' });
   c.subscribe('a', 'SELECT id FROM lim.t', {});

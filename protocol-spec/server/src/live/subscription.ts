@@ -32,8 +32,11 @@ export interface SubscriptionHost {
   goLive(sub: LiveSubscription): void;
   /** Resolves once the outbound buffer has room for bulk (catch-up) traffic; rejects never. */
   writable(): Promise<void>;
-  /** The change log no longer covers this subscription's position: drop the socket so the client resumes (and gets a fresh snapshot). */
-  lostPosition(sub: LiveSubscription): void;
+  /**
+   * This subscription cannot go on without losing events (the change log was trimmed past its
+   * position, or a change could not be encoded): drop the socket with 1011 so the client resumes.
+   */
+  abort(sub: LiveSubscription, reason: string): void;
   /** End subscription `id` on the server's initiative, telling the client why. */
   endSubscription(id: string, reason: 'killed' | 'table_dropped' | 'unauthorized' | 'server_error'): boolean;
 }
@@ -246,7 +249,7 @@ export class LiveSubscription {
         page = await engine.readChanges(this.tableId, this.partition, after, head, CATCHUP_PAGE);
       } catch (e) {
         if (!KalamError.is(e, 'CONFLICT')) throw e;
-        if (!this.#stale()) this.host.lostPosition(this);
+        if (!this.#stale()) this.host.abort(this, 'change log trimmed past this subscription');
         return;
       }
       for (const change of page) {

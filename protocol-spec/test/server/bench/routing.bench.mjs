@@ -28,7 +28,7 @@ function host(rt, sink) {
   return {
     engine: fakeEngine, compat: false, codec: rt.codecs.msgpack, maxBatchSize: 10000, defaultBatchSize: 1000, closed: false,
     send() {}, sendFrame(frame) { sink.bytes += frame.byteLength ?? frame.length; sink.frames++; },
-    acknowledged() {}, goLive(sub) { rt.registry.addRoute(sub); }, writable: async () => {}, lostPosition() {}, endSubscription: () => false,
+    acknowledged() {}, goLive(sub) { rt.registry.addRoute(sub); }, writable: async () => {}, abort() {}, endSubscription: () => false,
   };
 }
 
