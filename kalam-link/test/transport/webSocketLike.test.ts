@@ -1,5 +1,5 @@
 import { runInNewContext } from 'node:vm';
-import { toBytes } from '../../src/transport/webSocketLike';
+import { toBytes } from '../../src/transport/webSocketLike.js';
 
 describe('toBytes', () => {
   test('accepts an ArrayBuffer from another realm (jsdom with Node ws, iframes)', () => {
