@@ -198,7 +198,7 @@ describe('frame fuzzer (seed ' + SEED + ')', () => {
     } finally {
       await fresh.terminate();
     }
-  }, 90_000);
+  }, 180_000);
 
   test('oversized frames (text and binary) get MESSAGE_TOO_LARGE and the connection stays open', async () => {
     for (const serialization of ['json', 'msgpack'] as const) {
