@@ -18,7 +18,8 @@ const { values } = parseArgs({
 
 const show = (value) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 const client = createClient({ url: values.url, auth: Auth.basic(values.user, values.password) });
-client.on('state', (snapshot) => console.error(`# connection: ${snapshot.state}`));
+// Diagnostics go to stderr, so stdout holds exactly one line per row event.
+client.on('transition', ({ to, reason }) => console.error(`# connection: ${to}${to !== 'ready' && reason ? ` (${reason})` : ''}`));
 
 const abort = new AbortController();
 process.on('SIGINT', () => abort.abort());

@@ -1,28 +1,47 @@
-import { useState, type FormEvent, memo } from 'react';
+import { memo, useCallback, useMemo, useState, type FormEvent } from 'react';
+import type { ParamValue } from '@kalam/client';
 import { useKalamClient, useLiveQuery } from '@kalam/react';
+
+/** A random row id (`crypto.randomUUID` needs a secure context; plain-http LAN addresses are not one). */
+function newId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 interface Todo {
   readonly id: string;
   readonly title: string;
   readonly done: boolean;
+  /** ms since epoch; BIGINT columns arrive as `bigint`. */
+  readonly created_at: bigint;
 }
+
+/** Oldest first (live rows come in change order; a todo list should not reshuffle on reload). */
+const byCreation = (a: Todo, b: Todo) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The live list: every insert, edit and delete shows in every window of the same user at once. */
 export function Board() {
   const client = useKalamClient();
-  const { rows, status, error } = useLiveQuery<Todo>('SELECT id, title, done FROM demo.todos');
+  const { rows, status, error } = useLiveQuery<Todo>('SELECT id, title, done, created_at FROM demo.todos');
+  const todos = useMemo(() => [...rows].sort(byCreation), [rows]);
   const [title, setTitle] = useState('');
   const [failure, setFailure] = useState<string | null>(null);
 
-  const run = (sql: string, params: unknown[]) =>
-    client.query(sql, params as never).catch((e: unknown) => setFailure(e instanceof Error ? e.message : String(e)));
+  // Stable, so memoised rows re-render only when their own row object changes.
+  const run = useCallback(
+    (sql: string, params: ParamValue[]) =>
+      client.query(sql, params).then(
+        () => setFailure(null),
+        (e: unknown) => setFailure(e instanceof Error ? e.message : String(e)),
+      ),
+    [client],
+  );
 
   async function add(event: FormEvent) {
     event.preventDefault();
     const text = title.trim();
     if (!text) return;
     setTitle('');
-    await run('INSERT INTO demo.todos (id, title, done) VALUES ($1, $2, false)', [crypto.randomUUID(), text]);
+    await run('INSERT INTO demo.todos (id, title, done, created_at) VALUES ($1, $2, false, $3)', [newId(), text, Date.now()]);
   }
 
   return (
@@ -37,7 +56,7 @@ export function Board() {
         <p className="muted">loading…</p>
       ) : (
         <ul className="todos" data-testid="todos">
-          {rows.map((todo) => <TodoItem key={todo.id} todo={todo} run={run} />)}
+          {todos.map((todo) => <TodoItem key={todo.id} todo={todo} run={run} />)}
         </ul>
       )}
       <p className="muted" data-testid="row-count">{rows.length} rows · {status}</p>
@@ -45,7 +64,7 @@ export function Board() {
   );
 }
 
-const TodoItem = memo(function TodoItem({ todo, run }: { todo: Todo; run: (sql: string, params: unknown[]) => Promise<unknown> }) {
+const TodoItem = memo(function TodoItem({ todo, run }: { todo: Todo; run: (sql: string, params: ParamValue[]) => Promise<unknown> }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(todo.title);
   return (

@@ -1,32 +1,32 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { KalamClient } from '@kalam/client';
-import { createInspector, type Inspector as InspectorStore } from './inspectorStore.js';
+import { useSyncExternalStore } from 'react';
+import type { Inspector as InspectorStore } from '@kalam/client';
 
-/** A collapsible panel: lifecycle state and transitions, subscriptions, reconnects, last frames. */
-export function Inspector({ client }: { client: KalamClient }) {
-  const [store, setStore] = useState<InspectorStore | null>(null);
-  useEffect(() => {
-    const created = createInspector(client);
-    setStore(created);
-    return () => created.dispose();
-  }, [client]);
-  if (!store) return null;
-  return <InspectorPanel store={store} />;
-}
+const time = (at: number) => new Date(at).toLocaleTimeString(undefined, { hour12: false }) + `.${String(at % 1000).padStart(3, '0')}`;
 
-function InspectorPanel({ store }: { store: InspectorStore }) {
+/**
+ * A collapsible panel over `createInspector(client.link)`: the lifecycle state and its last
+ * transitions with reasons, each subscription's status / lastSeqId / events, reconnects, the
+ * last close code and the last 50 frames. Only public link events feed it.
+ */
+export function Inspector({ store }: { store: InspectorStore }) {
   const view = useSyncExternalStore(store.subscribe, store.getSnapshot);
   return (
     <details className="card inspector" data-testid="inspector">
-      <summary>Inspector — {view.state} · {view.reconnects} reconnects{view.lastClose ? ` · last close ${view.lastClose.code}` : ''}</summary>
-      <h3>Transitions</h3>
-      <table><tbody>
-        {view.transitions.map((t, i) => (
-          <tr key={i}><td>{new Date(t.at).toLocaleTimeString()}</td><td>{t.from} → {t.to}</td><td>{t.reason}</td></tr>
-        ))}
-      </tbody></table>
-      <h3>Subscriptions</h3>
+      <summary>
+        Inspector — <span data-testid="inspector-state">{view.state}</span> · {view.reconnects} reconnects
+        {view.lastClose ? ` · last close ${view.lastClose.code}${view.lastClose.reason ? ` (${view.lastClose.reason})` : ''}` : ''}
+      </summary>
+      <h3>Last {view.transitions.length} transitions</h3>
       <table>
+        <thead><tr><th>time</th><th>transition</th><th>reason</th></tr></thead>
+        <tbody>
+          {view.transitions.map((t, i) => (
+            <tr key={i}><td>{time(t.at)}</td><td>{t.from} → {t.to}</td><td>{t.reason}</td></tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Subscriptions</h3>
+      <table data-testid="inspector-subscriptions">
         <thead><tr><th>id</th><th>status</th><th>lastSeqId</th><th>events</th><th>sql</th></tr></thead>
         <tbody>
           {view.subscriptions.map((s) => (
@@ -34,13 +34,13 @@ function InspectorPanel({ store }: { store: InspectorStore }) {
           ))}
         </tbody>
       </table>
-      <h3>Last {view.frames.length} frames</h3>
+      <h3>Last {view.frames.length} of {view.framesSeen} frames (newest first)</h3>
       <table>
-        <thead><tr><th>dir</th><th>type</th><th>subscription</th><th>bytes</th></tr></thead>
+        <thead><tr><th>time</th><th>dir</th><th>type</th><th>subscription</th><th>bytes</th></tr></thead>
         <tbody>
           {view.frames.map((f, i) => (
-            <tr key={i}><td>{f.direction === 'in' ? '⇣' : '⇡'}</td><td>{f.type}</td><td>{f.subscriptionId ?? ''}</td><td>{f.bytes}</td></tr>
-          ))}
+            <tr key={view.framesSeen - view.frames.length + i}><td>{time(f.at)}</td><td>{f.direction === 'in' ? '⇣ in' : '⇡ out'}</td><td>{f.type}</td><td>{f.subscriptionId ?? ''}</td><td>{f.bytes}</td></tr>
+          )).reverse()}
         </tbody>
       </table>
     </details>
