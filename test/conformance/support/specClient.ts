@@ -80,6 +80,8 @@ export class SpecSocket {
   /** Close code and reason once closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
   serialization: Serialization = 'json';
+  /** The last `auth_success` received. */
+  authInfo: Msg | undefined;
   private readonly inbox: Msg[] = [];
   private waiters: Waiter[] = [];
 
@@ -112,7 +114,10 @@ export class SpecSocket {
       this.invalid.push(`${(e as SpecError).message} in ${binary ? 'binary' : 'text'} frame`);
       return;
     }
-    if (msg.type === 'auth_success') this.serialization = (msg['protocol'] as { serialization: Serialization }).serialization;
+    if (msg.type === 'auth_success') {
+      this.authInfo = msg;
+      this.serialization = (msg['protocol'] as { serialization: Serialization }).serialization;
+    }
     const i = this.waiters.findIndex((w) => w.pred(msg));
     if (i >= 0) {
       const [w] = this.waiters.splice(i, 1);
