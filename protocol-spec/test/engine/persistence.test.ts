@@ -7,6 +7,7 @@ import { Catalog } from '../../server/src/engine/catalog.js';
 import { ChangeLog } from '../../server/src/engine/changelog.js';
 import { Core, loadSeqMarks } from '../../server/src/engine/core.js';
 import { openEngine } from '../../server/src/engine/index.js';
+import { RowCounts } from '../../server/src/engine/rowcount.js';
 import { Users } from '../../server/src/engine/users.js';
 import { SeqGenerator } from '../../server/src/seq.js';
 import { openKvStore, type KvStore } from '../../server/src/store/kv.js';
@@ -112,9 +113,9 @@ describe('restart', () => {
 describe('a snapshot taken during a failed write', () => {
   /** A core over a real store whose clock runs an hour ahead, so its ids are far above what a restarted clock issues. */
   async function aheadCore(kv: KvStore): Promise<Core> {
-    const [catalog, users, log, marks] = await Promise.all([Catalog.load(kv), Users.load(kv), ChangeLog.load(kv), loadSeqMarks(kv)]);
+    const [catalog, users, log, marks, rowCounts] = await Promise.all([Catalog.load(kv), Users.load(kv), ChangeLog.load(kv), loadSeqMarks(kv), RowCounts.load(kv)]);
     const ahead = new SeqGenerator({ after: marks.hw, now: () => Date.now() + 3_600_000 });
-    return new Core(kv, catalog, users, log, ahead, marks.current, { maxEntries: 1000, maxAgeMs: 3_600_000 });
+    return new Core(kv, catalog, users, log, rowCounts, ahead, marks.current, { maxEntries: 1000, maxAgeMs: 3_600_000 });
   }
 
   async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -129,7 +130,7 @@ describe('a snapshot taken during a failed write', () => {
   test("a batch that fails once: the snapshot keeps the failed batch's seq, which is never re-issued after a restart", () =>
     withDir(async (dir) => {
       const real = await openKvStore(join(dir, 'db'));
-      let failNext = true;
+      let failNext = false;
       // Unit-level fault injection: the real store, with one batch refused (as a transient I/O error would).
       const kv: KvStore = Object.assign(Object.create(real) as KvStore, {
         batch: (writes: Parameters<KvStore['batch']>[0]) => {
@@ -139,6 +140,7 @@ describe('a snapshot taken during a failed write', () => {
         },
       });
       const core = await aheadCore(kv);
+      failNext = true;
       const before = core.currentSeq;
       const seq = core.seq.next();
       const failing = core.write([], seq);

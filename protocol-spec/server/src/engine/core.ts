@@ -9,6 +9,7 @@ import { nameKey, P, readU64, u64 } from '../store/keys.js';
 import { SeqGenerator } from '../seq.js';
 import type { Catalog, TableMeta } from './catalog.js';
 import type { ChangeLog, PendingChange } from './changelog.js';
+import type { RowCounts } from './rowcount.js';
 import type { Users } from './users.js';
 import type { CommittedChange, TableDropped, UserChange } from './types.js';
 
@@ -72,6 +73,7 @@ export class Core {
     readonly catalog: Catalog,
     readonly users: Users,
     readonly log: ChangeLog,
+    readonly rowCounts: RowCounts,
     readonly seq: SeqGenerator,
     current: SeqId,
     readonly retention: Retention,
@@ -139,7 +141,11 @@ export class Core {
     if (changes.length === 0) return;
     const writes = rowWrites;
     this.log.appendWrites(table, partition, changes, writes);
+    let delta = 0;
+    for (const c of changes) delta += c.changeType === 'insert' ? 1 : c.changeType === 'delete' ? -1 : 0;
+    const applyCount = await this.rowCounts.prepare(table.tid, partition, delta, writes);
     await this.write(writes, changes[changes.length - 1]!.seq);
+    applyCount();
     this.log.applyAppend(changes);
     this.commits.emit(
       changes.map((c) => ({ seq: c.seq, tableId: table.tableId, kind: table.kind, partition, changeType: c.changeType, oldRow: c.oldRow, newRow: c.newRow })),

@@ -80,9 +80,11 @@ export async function dropTable(core: Core, ref: TableRef, ifExists: boolean, pr
     }
     const writes: KvWrite[] = [P.row, P.seqIndex, P.change, P.trimmed].map((p) => ({ type: 'delRange', ...prefixRange(tablePrefix(p, table.tid)) }));
     writes.push({ type: 'del', key: nameKey(P.table, tableId) });
+    core.rowCounts.tableWrites(table.tid, writes);
     await core.write(writes);
     core.catalog.removeTable(tableId);
     core.log.forgetTable(table.tid);
+    core.rowCounts.forget(table.tid);
     return table;
   });
   if (dropped) core.drops.emit({ tableId });
@@ -127,10 +129,14 @@ export async function dropUser(core: Core, name: string, ifExists: boolean, prin
     for (const t of tables) {
       for (const p of [P.row, P.seqIndex, P.change]) writes.push({ type: 'delRange', ...prefixRange(partitionPrefix(p, t.tid, name)) });
       core.log.resetWrites(t.tid, name, resetSeq, writes);
+      core.rowCounts.partitionWrites(t.tid, name, writes);
     }
     await core.write(writes, resetSeq);
     core.users.applyDel(name);
-    for (const t of tables) core.log.applyReset(t.tid, name, resetSeq);
+    for (const t of tables) {
+      core.log.applyReset(t.tid, name, resetSeq);
+      core.rowCounts.forget(t.tid, name);
+    }
     return true;
   });
   if (dropped) core.userChanges.emit({ user: name, kind: 'dropped' });

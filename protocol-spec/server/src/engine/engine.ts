@@ -17,6 +17,7 @@ import { Core, loadSeqMarks } from './core.js';
 import { alterUser, createNamespace, createTable, createUser, dropNamespace, dropTable, dropUser } from './ddl.js';
 import { insert, remove, update } from './dml.js';
 import { EngineSnapshot, planLiveQuery } from './live.js';
+import { RowCounts } from './rowcount.js';
 import { select } from './select.js';
 import { builtinSystemTables } from './system-tables.js';
 import type {
@@ -231,11 +232,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   await mkdir(options.dataDir, { recursive: true });
   const kv = await openKvStore(join(options.dataDir, 'db'));
   try {
-    const [catalog, users, log, marks] = await Promise.all([Catalog.load(kv), Users.load(kv), ChangeLog.load(kv), loadSeqMarks(kv)]);
+    const [catalog, users, log, marks, rowCounts] = await Promise.all([Catalog.load(kv), Users.load(kv), ChangeLog.load(kv), loadSeqMarks(kv), RowCounts.load(kv)]);
     const after = marks.hw > marks.current ? marks.hw : marks.current;
     const seq = new SeqGenerator({ workerId: options.workerId ?? 0, after });
     const retention = { maxEntries: options.retention?.maxEntries ?? DEFAULT_MAX_ENTRIES, maxAgeMs: options.retention?.maxAgeMs ?? DEFAULT_MAX_AGE_MS };
-    const core = new Core(kv, catalog, users, log, seq, marks.current, retention);
+    const core = new Core(kv, catalog, users, log, rowCounts, seq, marks.current, retention);
     core.maybeScheduleTrim();
     return new KalamEngine(core);
   } catch (e) {

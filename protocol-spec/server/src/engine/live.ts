@@ -9,6 +9,7 @@ import type { KvSnapshot } from '../store/kv.js';
 import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
 import { resolveTable, SYSTEM_NS } from './access.js';
 import { decodeRow, schemaFields, type Catalog, type TableMeta } from './catalog.js';
+import { readRowCount } from './rowcount.js';
 import type { LiveQueryPlan, Principal, Snapshot, SnapshotPage, SnapshotScanOptions } from './types.js';
 
 /** The engine's {@link LiveQueryPlan}. */
@@ -26,6 +27,8 @@ export class LivePlan implements LiveQueryPlan {
     readonly partition: string,
     private readonly predicate: RowPredicate,
     cols: { out: string; col: string }[],
+    /** True when the query has a WHERE (false: every row of the partition matches). */
+    readonly filtered: boolean,
   ) {
     this.tableId = table.tableId;
     this.namespace = table.namespace;
@@ -74,13 +77,15 @@ export function planLiveQuery(catalog: Catalog, sql: string, params: readonly Pa
     else if (item.kind === 'col') add(item.alias ?? item.name, item.name);
   }
   for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
-  return new LivePlan(table, partition, compileWhere(stmt.where, table.types, params), cols);
+  return new LivePlan(table, partition, compileWhere(stmt.where, table.types, params), cols, stmt.where !== null);
 }
 
 /** The engine's {@link Snapshot}. */
 export class EngineSnapshot implements Snapshot {
   private released = false;
-  private readonly cutoffs = new Map<LivePlan, Map<number, SeqId>>();
+  private readonly cutoffs = new Map<LivePlan, Map<number, { cut: SeqId; matched: number }>>();
+  /** Per plan: the first matching entry found after the last page (so the next page starts there). */
+  private readonly lookahead = new Map<LivePlan, { after: SeqId; next: SeqId }>();
 
   constructor(
     readonly seq: SeqId,
@@ -95,47 +100,55 @@ export class EngineSnapshot implements Snapshot {
     return { kv: await this.kv, plan };
   }
 
-  /** Lowest `_seq` among the newest `lastRows` matching rows (0 when fewer exist). */
-  private async cutoff(kv: KvSnapshot, plan: LivePlan, lastRows: number): Promise<SeqId> {
+  /** Lowest `_seq` among the newest `lastRows` matching rows (0 when fewer exist), and how many matched. */
+  private async cutoff(kv: KvSnapshot, plan: LivePlan, lastRows: number): Promise<{ cut: SeqId; matched: number }> {
     let perPlan = this.cutoffs.get(plan);
     const known = perPlan?.get(lastRows);
     if (known !== undefined) return known;
-    let seen = 0;
+    let matched = 0;
     let cut: SeqId = 0n;
     if (lastRows > 0) {
       for await (const { key, value } of kv.range({ ...prefixRange(partitionPrefix(P.seqIndex, plan.table.tid, plan.partition)), reverse: true })) {
-        if (!plan.matches(decodeRow(plan.table, value))) continue;
-        if (++seen === lastRows) {
+        if (plan.filtered && !plan.matches(decodeRow(plan.table, value))) continue;
+        if (++matched === lastRows) {
           cut = seqOfKey(key);
           break;
         }
       }
     } else cut = this.seq + 1n;
+    const result = { cut, matched };
     if (!perPlan) this.cutoffs.set(plan, (perPlan = new Map()));
-    perPlan.set(lastRows, cut);
-    return cut;
+    perPlan.set(lastRows, result);
+    return result;
   }
 
   async scan(plan: LiveQueryPlan, options: SnapshotScanOptions): Promise<SnapshotPage> {
     const r = await this.reader(plan);
     const p = r.plan;
     if (!Number.isInteger(options.limit) || options.limit <= 0) throw new KalamError('INVALID_ARGUMENT', 'limit must be a positive integer');
-    const cut = options.lastRows !== undefined ? await this.cutoff(r.kv, p, options.lastRows) : 0n;
+    const cut = options.lastRows !== undefined ? (await this.cutoff(r.kv, p, options.lastRows)).cut : 0n;
     const prefix = partitionPrefix(P.seqIndex, p.table.tid, p.partition);
     const { lt } = prefixRange(prefix);
+    const ahead = this.lookahead.get(p);
+    const after = options.afterSeq;
     const lower =
-      options.afterSeq !== undefined && options.afterSeq >= cut
-        ? { gt: seqKey(P.seqIndex, p.table.tid, p.partition, options.afterSeq) }
+      after !== undefined && after >= cut
+        ? ahead !== undefined && ahead.after === after
+          ? { gte: seqKey(P.seqIndex, p.table.tid, p.partition, ahead.next) }
+          : { gt: seqKey(P.seqIndex, p.table.tid, p.partition, after) }
         : { gte: cut > 0n ? seqKey(P.seqIndex, p.table.tid, p.partition, cut) : prefix };
     const rows: Row[] = [];
     let hasMore = false;
-    for await (const { value } of r.kv.range({ ...lower, lt })) {
-      const row = decodeRow(p.table, value);
-      if (!p.matches(row)) continue;
+    for await (const { key, value } of r.kv.range({ ...lower, lt })) {
       if (rows.length === options.limit) {
+        // One more match is all hasMore needs; remember where it is so the next page starts there.
+        if (p.filtered && !p.matches(decodeRow(p.table, value))) continue;
         hasMore = true;
+        this.lookahead.set(p, { after: rows[rows.length - 1]!['_seq'] as SeqId, next: seqOfKey(key) });
         break;
       }
+      const row = decodeRow(p.table, value);
+      if (!p.matches(row)) continue;
       rows.push(p.project(row));
     }
     return { rows, hasMore };
@@ -143,11 +156,18 @@ export class EngineSnapshot implements Snapshot {
 
   async count(plan: LiveQueryPlan, lastRows?: number): Promise<number> {
     const r = await this.reader(plan);
+    if (lastRows !== undefined) return (await this.cutoff(r.kv, r.plan, lastRows)).matched;
+    if (!r.plan.filtered) return readRowCount(r.kv, r.plan.table.tid, r.plan.partition);
     let n = 0;
     for await (const { value } of r.kv.range(prefixRange(partitionPrefix(P.seqIndex, r.plan.table.tid, r.plan.partition)))) {
       if (r.plan.matches(decodeRow(r.plan.table, value))) n++;
     }
-    return lastRows === undefined ? n : Math.min(n, lastRows);
+    return n;
+  }
+
+  async countIfCheap(plan: LiveQueryPlan, lastRows?: number): Promise<number | undefined> {
+    const r = await this.reader(plan);
+    return lastRows !== undefined || !r.plan.filtered ? this.count(plan, lastRows) : undefined;
   }
 
   release(): void {

@@ -161,7 +161,11 @@ export interface SnapshotScanOptions {
 export interface SnapshotPage {
   /** Matching projected rows in ascending `_seq` order. */
   readonly rows: readonly Row[];
-  /** True when more matching rows follow (with `afterSeq` = last row's `_seq`). */
+  /**
+   * True when more matching rows follow (with `afterSeq` = last row's `_seq`). Found by reading up
+   * to the first matching row after the page (only to the partition's end when there is none); the
+   * next page of the same snapshot starts at that row instead of re-reading the gap.
+   */
   readonly hasMore: boolean;
 }
 
@@ -171,8 +175,19 @@ export interface Snapshot {
   readonly seq: SeqId;
   /** Page through the rows matching `plan` in `_seq` order. */
   scan(plan: LiveQueryPlan, options: SnapshotScanOptions): Promise<SnapshotPage>;
-  /** Count of rows matching `plan` (optionally only the newest `lastRows`). */
+  /**
+   * Count of rows matching `plan` (optionally only the newest `lastRows`). Cost: O(1) without WHERE
+   * (a per-partition row count); with `lastRows`, the same bounded reverse read `scan` needs anyway
+   * (shared, not repeated); with a WHERE and no `lastRows`, a full scan of the partition — O(rows),
+   * so prefer {@link countIfCheap} for `total_rows`.
+   */
   count(plan: LiveQueryPlan, lastRows?: number): Promise<number>;
+  /**
+   * {@link count} when it costs no partition scan beyond what paging needs (no WHERE, or `lastRows`
+   * given), else `undefined` — then use the first page's row count when it has no more rows, or 0.
+   * Always present on the engine's snapshots (optional only so test fakes need not provide it).
+   */
+  countIfCheap?(plan: LiveQueryPlan, lastRows?: number): Promise<number | undefined>;
   /** Free the RocksDB snapshot. Idempotent. */
   release(): void;
 }

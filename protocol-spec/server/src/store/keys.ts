@@ -12,6 +12,7 @@
  * | `c`    | tid · partition · 0 · seq             | change-log entry           |
  * | `g`    | seq                                   | tid · partition (log order)|
  * | `h`    | tid · partition                       | highest trimmed seq        |
+ * | `n`    | tid · partition                       | row count (u64)            |
  * | `x`    | namespace · 0 · key                   | runtime-owned value        |
  *
  * `tid` is a 4-byte table incarnation id (a re-created table never sees its predecessor's keys).
@@ -28,6 +29,7 @@ export const P = {
   change: 0x63, // c
   logOrder: 0x67, // g
   trimmed: 0x68, // h
+  rowCount: 0x6e, // n
   runtime: 0x78, // x
 } as const;
 
