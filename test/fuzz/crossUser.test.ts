@@ -102,11 +102,12 @@ describe('cross-user denial', () => {
     expect(isErrorBody(result.body) && result.body.error.code).toBe('UNAUTHORIZED');
   });
 
-  test.each(['system.live_queries', 'system.connections'])('non-dba subscribing to %s → typed UNAUTHORIZED error for that subscription', async (table) => {
+  // PROTOCOL.md §7.1: system tables are not live tables — subscribing is UNSUPPORTED for every role.
+  test.each(['system.live_queries', 'system.connections'])('non-dba subscribing to %s → denied with a typed error for that subscription, no ack, no rows', async (table) => {
     const client = await connect(alice);
     client.send({ type: 'subscribe', subscription: { id: 'spy', sql: `SELECT * FROM ${table}`, options: {} } });
     const error = await client.waitFor((f) => f.type === 'error');
-    expect(error).toMatchObject({ subscription_id: 'spy', code: 'UNAUTHORIZED' });
+    expect(error).toMatchObject({ subscription_id: 'spy', code: 'UNSUPPORTED' });
     expect(client.frames.some((f) => f.type === 'subscription_ack' || f.type === 'initial_data_batch')).toBe(false);
   });
 
