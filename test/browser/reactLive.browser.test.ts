@@ -75,10 +75,10 @@ beforeAll(async () => {
   await start();
   const admin = await login('admin', ADMIN_PASSWORD);
   await sql(admin, 'CREATE NAMESPACE IF NOT EXISTS demo');
-  await sql(admin, 'CREATE USER TABLE demo.todos (id TEXT PRIMARY KEY, title TEXT NOT NULL, done BOOLEAN NOT NULL)');
+  await sql(admin, 'CREATE USER TABLE demo.todos (id TEXT PRIMARY KEY, title TEXT NOT NULL, done BOOLEAN NOT NULL, created_at BIGINT NOT NULL)');
   await sql(admin, "CREATE USER alice WITH PASSWORD 'alice-password' ROLE user");
   const alice = await login('alice', 'alice-password');
-  await sql(alice, "INSERT INTO demo.todos (id, title, done) VALUES ('seed-1', 'seeded row', false)");
+  await sql(alice, "INSERT INTO demo.todos (id, title, done, created_at) VALUES ('seed-1', 'seeded row', false, 1)");
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -103,9 +103,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('two windows of the same user: an insert in one shows in the other within 1 s', async () => {
-  const a = await openBoard('a');
-  const b = await openBoard('b');
+test('two windows of the same user: an insert in one shows in the other within 1 s; toggle, edit and delete follow', async () => {
+  const [a, b] = await Promise.all([openBoard('a'), openBoard('b')]);
   expect(await titles(b)).toContain('seeded row');
   await a.fill('input[aria-label="new todo"]', 'typed in window A');
   const typedAt = Date.now();
@@ -117,6 +116,20 @@ test('two windows of the same user: an insert in one shows in the other within 1
   );
   expect(Date.now() - typedAt).toBeLessThan(1_500);
   await shot(b, 'insert-shows-in-second-window');
+
+  // Toggle, edit and delete in window B; window A follows.
+  const rowA = 'li:has(.title:text-is("typed in window A"))';
+  await b.click(`${rowA} input[type="checkbox"]`);
+  await a.waitForSelector(`li.done:has(.title:text-is("typed in window A"))`, { timeout: 2_000 });
+  await b.click(`${rowA} button:has-text("Edit")`);
+  await b.fill('input[aria-label="edit title"]', 'edited in window B');
+  await b.click('li button:has-text("Save")');
+  await a.waitForSelector('li.done .title:text-is("edited in window B")', { timeout: 2_000 });
+  await shot(a, 'edit-shows-in-first-window');
+  await b.click('button[aria-label="delete edited in window B"]');
+  await a.waitForFunction(() => document.querySelectorAll('[data-testid="todos"] li').length === 1, undefined, { timeout: 2_000 });
+  expect(await titles(a)).toEqual(['seeded row']);
+  expect(await titles(b)).toEqual(['seeded row']);
 });
 
 test('admin KILL CONNECTION: the page shows "killed" and does not reconnect', async () => {
@@ -133,7 +146,8 @@ test('admin KILL CONNECTION: the page shows "killed" and does not reconnect', as
   await page.waitForSelector('[data-testid="connection-state"][data-state="killed"]', { timeout: 5_000 });
   expect(await page.textContent('[data-testid="connection-state"]')).toBe('killed');
   await shot(page, 'killed');
-  await page.waitForTimeout(1_500);
+  // The link's first reconnect would come within its 500 ms backoff base.
+  await page.waitForTimeout(1_000);
   const after = await sql(admin, "SELECT connection_id FROM system.connections WHERE user_id = 'alice'");
   expect(after).toEqual([]);
   expect(await page.getAttribute('[data-testid="connection-state"]', 'data-state')).toBe('killed');
@@ -147,7 +161,7 @@ test('server restart: the page resumes without duplicate rows', async () => {
   await shot(page, 'reconnecting');
   await start();
   const alice = await login('alice', 'alice-password');
-  await sql(alice, "INSERT INTO demo.todos (id, title, done) VALUES ('after-restart', 'written after the restart', false)");
+  await sql(alice, "INSERT INTO demo.todos (id, title, done, created_at) VALUES ('after-restart', 'written after the restart', false, $1)", [Date.now()]);
   await page.waitForSelector('[data-testid="connection-state"][data-state="ready"]', { timeout: 15_000 });
   await page.waitForFunction(
     () => [...document.querySelectorAll('[data-testid="todos"] li .title')].some((e) => e.textContent === 'written after the restart'),
@@ -161,4 +175,31 @@ test('server restart: the page resumes without duplicate rows', async () => {
   const serverRows = await sql(alice, 'SELECT id FROM demo.todos');
   expect(ids.sort()).toEqual(serverRows.map((r) => r.id).sort());
   await shot(page, 'resumed-after-restart');
+
+  // The inspector saw it all through public link events.
+  await page.click('[data-testid="inspector"] summary');
+  const summary = await page.textContent('[data-testid="inspector"] summary');
+  // Attempts made while the server was down count as reconnects too (and may end with 1006).
+  expect(summary).toMatch(/ready · [1-9]\d* reconnects · last close 10\d\d/);
+  const transitions = await page.$$eval('[data-testid="inspector-transitions"] tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+  expect(transitions.some((t) => t.includes('ready → reconnecting'))).toBe(true);
+  expect(transitions.at(-1)).toContain('authenticating → ready');
+  const subscriptionRow = await page.$$eval('[data-testid="inspector-subscriptions"] tbody tr td', (tds) => tds.map((td) => td.textContent));
+  expect(subscriptionRow[1]).toBe('ready');
+  expect(subscriptionRow[4]).toBe('SELECT id, title, done, created_at FROM demo.todos');
+  await shot(page, 'inspector-after-restart');
+});
+
+test('sign out: the badge says "signed out" and the socket is gone', async () => {
+  const page = await openBoard('sign-out');
+  const admin = await login('admin', ADMIN_PASSWORD);
+  await page.click('button:has-text("Sign out")');
+  await page.waitForSelector('[data-testid="connection-state"][data-state="signed_out"]', { timeout: 5_000 });
+  expect(await page.textContent('[data-testid="connection-state"]')).toBe('signed out');
+  await shot(page, 'signed-out');
+  const deadline = Date.now() + 5_000;
+  while ((await sql(admin, "SELECT connection_id FROM system.connections WHERE user_id = 'alice'")).length > 0) {
+    if (Date.now() > deadline) throw new Error('the signed-out page still holds a connection');
+    await page.waitForTimeout(50);
+  }
 });

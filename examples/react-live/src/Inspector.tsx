@@ -17,7 +17,7 @@ export function Inspector({ store }: { store: InspectorStore }) {
         {view.lastClose ? ` · last close ${view.lastClose.code}${view.lastClose.reason ? ` (${view.lastClose.reason})` : ''}` : ''}
       </summary>
       <h3>Last {view.transitions.length} transitions</h3>
-      <table>
+      <table data-testid="inspector-transitions">
         <thead><tr><th>time</th><th>transition</th><th>reason</th></tr></thead>
         <tbody>
           {view.transitions.map((t, i) => (

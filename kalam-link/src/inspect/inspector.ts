@@ -12,7 +12,10 @@ import type { SubscriptionInfo } from '../subscriptions/types.js';
 export interface InspectorTransition {
   readonly from: ConnectionState;
   readonly to: ConnectionState;
-  /** Why: the close reason or error message when there is one, else the machine event's name. */
+  /**
+   * Why: for a lost or stopped connection the close reason or error message (when there is one);
+   * otherwise, and on the way back to `ready`, the machine event's name.
+   */
   readonly reason: string;
   /** The machine event that caused it (e.g. `SOCKET_CLOSE`). */
   readonly event: string;
@@ -63,6 +66,8 @@ export interface Inspector {
   /** Stop listening to the link. Idempotent. */
   dispose(): void;
 }
+
+const PROGRESS: ReadonlySet<ConnectionState> = new Set(['connecting', 'authenticating', 'ready']);
 
 function sameSubscriptions(a: readonly SubscriptionInfo[], b: readonly SubscriptionInfo[]): boolean {
   if (a.length !== b.length) return false;
@@ -135,7 +140,10 @@ export function createInspector(link: KalamLink, options: InspectorOptions = {})
       schedule();
     }),
     link.on('transition', (t) => {
-      draft.transitions = pushBounded(draft.transitions, { from: t.from, to: t.to, reason: t.reason ?? t.event, event: t.event, at: now() }, maxTransitions);
+      // The link's reason is the last close/error, still set while the connection recovers; on
+      // progress towards ready the machine event is the better answer to "why".
+      const reason = PROGRESS.has(t.to) ? t.event : (t.reason ?? t.event);
+      draft.transitions = pushBounded(draft.transitions, { from: t.from, to: t.to, reason, event: t.event, at: now() }, maxTransitions);
       schedule();
     }),
     link.on('frame', (f) => {
