@@ -198,6 +198,45 @@ describe('UPDATE / DELETE', () => {
   });
 });
 
+describe('column names that are keywords', () => {
+  test('PostgreSQL non-reserved words (at, json, session, ...) and common names work unquoted everywhere', async () => {
+    await sql1(
+      e,
+      admin,
+      `CREATE SHARED TABLE app.words (key TEXT PRIMARY KEY, value TEXT, at TIMESTAMP, json JSON, session TEXT, global INT, local INT,
+        partition INT, nulls INT, user TEXT, timestamp TIMESTAMP, date TEXT, data TEXT, status TEXT, name TEXT, type TEXT, text TEXT)`,
+    );
+    const cols = 'key, value, at, json, session, global, local, partition, nulls, user, timestamp, date, data, status, name, type, text';
+    await sql1(e, admin, `INSERT INTO app.words (${cols}) VALUES ('k', 'v', 5, '{"a":1}', 's', 1, 2, 3, 4, 'u', 6, 'd', 'x', 'ok', 'n', 't', 'txt')`);
+    const row = { key: 'k', value: 'v', at: 5, json: { a: 1 }, session: 's', global: 1, local: 2, partition: 3, nulls: 4, user: 'u', timestamp: 6, date: 'd', data: 'x', status: 'ok', name: 'n', type: 't', text: 'txt' };
+    expect((await sql1(e, alice, `SELECT ${cols} FROM app.words WHERE at = 5 AND session = 's' AND partition > 2 ORDER BY at NULLS LAST, nulls`)).rows).toEqual([row]);
+    await sql1(e, admin, "UPDATE app.words SET at = 7, session = 'S', json = '[1]' WHERE global = 1 AND local = 2");
+    expect((await sql1(e, alice, "SELECT at, session, json FROM app.words WHERE 'at' = 'at' AND json IS NOT NULL")).rows).toEqual([{ at: 7, session: 'S', json: [1] }]);
+    // spelling is kept, as for every bare name: At is another (unknown) column
+    await expect(sql1(e, alice, 'SELECT At FROM app.words')).rejects.toThrow('unknown column At');
+    const plan = e.planLiveQuery('SELECT at, json FROM app.words WHERE at > $1', [6], alice);
+    expect(plan.schema.map((f) => f.name)).toEqual(['at', 'json', 'key']);
+    expect((await sql1(e, admin, 'DELETE FROM app.words WHERE at = 7')).rowCount).toBe(1);
+  });
+
+  test('reserved words as column names fail with a hint to quote them, and work quoted', async () => {
+    let message = '';
+    try {
+      await sql1(e, admin, 'CREATE SHARED TABLE app.res (id INT PRIMARY KEY, end TIMESTAMP)');
+    } catch (err) {
+      message = (err as Error).message;
+      expect((err as { code?: string }).code).toBe('INVALID_SQL');
+    }
+    expect(message).toContain(`'end' is a reserved word here; if it is a column name, quote it as "end"`);
+    await sql1(e, admin, 'CREATE SHARED TABLE app.res (id INT PRIMARY KEY, "end" TIMESTAMP, "desc" TEXT)');
+    await sql1(e, admin, `INSERT INTO app.res (id, "end", "desc") VALUES (1, 2, 'd')`);
+    expect((await sql1(e, alice, 'SELECT "end", "desc" FROM app.res WHERE "end" = 2 ORDER BY "desc"')).rows).toEqual([{ end: 2, desc: 'd' }]);
+    await expect(sql1(e, alice, 'SELECT id FROM app.res WHERE desc = 1')).rejects.toThrow(`quote it as "desc"`);
+    // no hint when the word before the error is not a reserved one
+    await expect(sql1(e, alice, 'SELEC id FROM app.res')).rejects.not.toThrow('reserved word');
+  });
+});
+
 describe('statements and errors', () => {
   test('several ;-separated statements give one result each, in order', async () => {
     const rs = await e.execute("INSERT INTO app.items (id, name) VALUES (1, 'a; b'); SELECT name FROM app.items; -- trailing comment\n", [], alice);

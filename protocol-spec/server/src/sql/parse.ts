@@ -6,6 +6,7 @@ import pg from 'node-sql-parser/build/postgresql.js';
 import { KalamError, type KalamDataType } from '@kalam/link/protocol';
 import type { ColumnSpec, CompareOp, Expr, OrderItem, SelectItem, SelectStatement, Statement, TableRef } from './ast.js';
 import { prepass, splitStatements } from './prepass.js';
+import { quoteSoftKeywords, reservedWordHint } from './words.js';
 
 const parser = new pg.Parser();
 
@@ -37,11 +38,13 @@ export function parseStatement(text: string): Statement {
   const pre = prepass(text);
   if (pre.kind === 'statement') return pre.statement;
   let ast: unknown;
+  const sql = quoteSoftKeywords(pre.sql);
   try {
-    ast = parser.astify(pre.sql, { database: 'postgresql' });
+    ast = parser.astify(sql, { database: 'postgresql' });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw invalid(`syntax error: ${msg.length > 300 ? `${msg.slice(0, 300)}…` : msg}`);
+    const hint = reservedWordHint(sql, errorOffset(e));
+    throw invalid(`syntax error: ${hint}${msg.length > 300 ? `${msg.slice(0, 300)}…` : msg}`);
   }
   if (Array.isArray(ast)) {
     if (ast.length !== 1) throw invalid('expected one statement');
@@ -66,6 +69,13 @@ export function parseStatement(text: string): Statement {
     default:
       throw unsupported(`${String(ast['type']).toUpperCase()} statements are not supported`);
   }
+}
+
+/** The offset of a parser (peggy) syntax error, when it carries one. */
+function errorOffset(e: unknown): number | undefined {
+  const loc = isNode(e) ? e['location'] : undefined;
+  const start = isNode(loc) ? loc['start'] : undefined;
+  return isNode(start) && typeof start['offset'] === 'number' ? start['offset'] : undefined;
 }
 
 function tableRef(node: unknown): TableRef {
