@@ -54,7 +54,9 @@ async function main() {
     log,
   };
   const rows = [];
-  log(`kalam bench: node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, runs ${args.runs}`);
+  const load = os.loadavg();
+  log(`kalam bench: node ${process.version}, ${os.cpus().length} cpus, load ${load.map((x) => x.toFixed(2)).join(' ')}, runs ${args.runs}`);
+  if (load[0] > os.cpus().length * 0.75) log(`warning: the machine is busy (load ${load[0].toFixed(1)} on ${os.cpus().length} cpus); throughput and latency figures will be low and noisy — rerun when idle, or with --runs 3`);
   for (const name of SECTIONS) {
     if (!args.only.includes(name)) continue;
     log(`[${name}]`);
@@ -68,7 +70,9 @@ async function main() {
     }
   }
   const table = render(rows);
-  console.log('\n' + table);
+  const endLoad = os.loadavg();
+  console.log(`\nkalam bench ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cpus, load at start ${load[0].toFixed(1)}, at end ${endLoad[0].toFixed(1)}, ${args.runs} run(s) per figure (median)`);
+  console.log(table);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -14,7 +14,6 @@ import { TITLE, BODY } from '../lib/payload.mjs';
 import { median } from '../lib/stats.mjs';
 
 const SQL = 'SELECT * FROM bench.rows';
-const ROWS = 100;
 const S = 1n << 60n; // snapshot point, above 2^53
 
 function row(id, seq) {
@@ -22,7 +21,7 @@ function row(id, seq) {
 }
 
 /** `n` chained update frames for subscription `id` (seq S+1.., prev_seq chained). */
-function updateFrames(encoder, id, n, state) {
+function updateFrames(encoder, id, n, state, ROWS) {
   const frames = new Array(n);
   for (let i = 0; i < n; i++) {
     const seq = ++state.seq;
@@ -62,7 +61,7 @@ async function timeInterleaved(paths, warmup, rounds, chunk) {
   return samples.map(median);
 }
 
-export async function run({ subs = 1, rounds = 9, chunk = 5_000, warmup = 20_000 }) {
+export async function run({ subs = 1, rounds = 9, chunk = 5_000, warmup = 20_000, resultRows: ROWS = 100 }) {
   const { createLink, Auth } = await import('@kalam/link');
   const snapshot = (id) => (id === 'live' || id === 'plain' ? Array.from({ length: ROWS }, (_, i) => row(i + 1, S - BigInt(ROWS - i))) : []);
   const fake = createFakeServer({ snapshotSeq: S, snapshotRows: snapshot });
@@ -85,8 +84,8 @@ export async function run({ subs = 1, rounds = 9, chunk = 5_000, warmup = 20_000
   const socket = fake.sockets[fake.sockets.length - 1];
   const total = warmup + rounds * chunk;
   const rowSeq = Object.fromEntries(Array.from({ length: ROWS }, (_, i) => [i + 1, S - BigInt(ROWS - 1 - i)]));
-  const liveFrames = updateFrames(fake.encoder, 'live', total, { seq: S, k: 0, rowSeq: { ...rowSeq } });
-  const plainFrames = updateFrames(fake.encoder, 'plain', total, { seq: S, k: 0, rowSeq: { ...rowSeq } });
+  const liveFrames = updateFrames(fake.encoder, 'live', total, { seq: S, k: 0, rowSeq: { ...rowSeq } }, ROWS);
+  const plainFrames = updateFrames(fake.encoder, 'plain', total, { seq: S, k: 0, rowSeq: { ...rowSeq } }, ROWS);
   const feed = (f) => socket.deliver(f);
   const decoder = new Decoder({ useBigInt64: true });
   let sink = 0;
@@ -97,7 +96,7 @@ export async function run({ subs = 1, rounds = 9, chunk = 5_000, warmup = 20_000
   ], warmup, rounds, chunk);
   const verified = live.lastSeqId === S + BigInt(total) && plain.lastSeqId === S + BigInt(total) && live.rows.length === ROWS;
   const result = {
-    subs, frameBytes: liveFrames[0].byteLength, liveNs, listenerNs, decodeNs,
+    subs, resultRows: ROWS, frameBytes: liveFrames[0].byteLength, liveNs, listenerNs, decodeNs,
     liveCalls, plainCalls, events: total, verified, sink,
   };
   await link.close();

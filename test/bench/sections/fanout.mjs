@@ -57,6 +57,15 @@ export async function run(ctx) {
     if (missing(kalam[key])) rows.push(skip(label, kalam[key], '≤ 10 µs'));
     else rows.push(row({ section: SECTION, metric: label, value: kalam[key].serverUsPerDelivery, unit: 'µs', baseline: cpuBase, target: '≤ 10 µs', pass: kalam[key].serverUsPerDelivery <= 10 }));
   }
+  try {
+    const cost = await ctx.measure({ kind: 'servercost', C: 100, rows: 2000 }, 'server CPU breakdown per delivery (diagnostic)');
+    const real = { label: 'real sockets', value: cost.real.usPerDelivery };
+    rows.push(row({ section: SECTION, metric: 'diagnostic, kalam server µs/delivery (C=100, 20-row INSERTs): real sockets', value: cost.real.usPerDelivery, unit: 'µs', note: `user ${cost.real.userUs.toFixed(1)} + sys ${cost.real.sysUs.toFixed(1)} µs; frame ${cost.frameBytes.toFixed(0)} B` }));
+    rows.push(row({ section: SECTION, metric: '  ws send stubbed (server JS only: write path + routing + splice)', value: cost.stubbed.usPerDelivery, unit: 'µs', baseline: real }));
+    rows.push(row({ section: SECTION, metric: '  what-if: socket corked per tick (one writev per socket per commit)', value: cost.corked.usPerDelivery, unit: 'µs', baseline: real, target: '≤ 10 µs', pass: cost.corked.usPerDelivery <= 10 }));
+  } catch (err) {
+    ctx.log(`  server CPU breakdown failed: ${err?.stack ?? err}`);
+  }
   const pacedCpuBase = { label: 'raw ws', value: paced.raw.serverUsPerDelivery };
   rows.push(row({ section: SECTION, metric: 'server CPU µs/delivery, paced 20k/s: raw ws', value: paced.raw.serverUsPerDelivery, unit: 'µs' }));
   rows.push(row({ section: SECTION, metric: '  socket.io', value: paced.socketio.serverUsPerDelivery, unit: 'µs', baseline: pacedCpuBase }));

@@ -1,7 +1,8 @@
 /**
  * Baseline (a): a bare `ws` server broadcasting one pre-encoded msgpack frame per broadcast.
  * `preframed: true` also builds the WebSocket frame once per broadcast (the raw limit, as
- * socket.io does since 4.8); `false` calls `ws.send` per client.
+ * socket.io does since 4.8); `false` calls `ws.send` per client. `perClientCopy` (diagnostic):
+ * `'uint8array'` / `'pooled'` sends each client its own copy of the frame.
  */
 import { WebSocketServer, WebSocket, Sender } from 'ws';
 import { Decoder } from '@msgpack/msgpack';
@@ -10,7 +11,7 @@ import { nowMs } from '../lib/clock.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 /** Parent side. */
-export async function startServer({ preframed = true } = {}) {
+export async function startServer({ preframed = true, perClientCopy = null } = {}) {
   const wss = new WebSocketServer({ port: 0, perMessageDeflate: false });
   await new Promise((resolve) => wss.once('listening', resolve));
   const sockets = [];
@@ -29,6 +30,11 @@ export async function startServer({ preframed = true } = {}) {
         if (preframed) {
           const list = Sender.frame(bytes, frameOptions);
           for (const ws of sockets) ws._sender.sendFrame(list);
+        } else if (perClientCopy === 'uint8array') {
+          // Diagnostic: one fresh Uint8Array per delivery, as a per-subscriber splice makes.
+          for (const ws of sockets) { const own = new Uint8Array(bytes.length); own.set(bytes); ws.send(own, { binary: true }); }
+        } else if (perClientCopy === 'pooled') {
+          for (const ws of sockets) { const own = Buffer.allocUnsafe(bytes.length); bytes.copy(own); ws.send(own, { binary: true }); }
         } else {
           for (const ws of sockets) ws.send(bytes, { binary: true });
         }
