@@ -12,7 +12,6 @@ const { values } = parseArgs({
     url: { type: 'string', default: process.env.KALAM_URL ?? 'http://127.0.0.1:8080' },
     user: { type: 'string', default: 'alice' },
     password: { type: 'string', default: 'alice-password' },
-    json: { type: 'boolean', default: false },
   },
 });
 
