@@ -14,12 +14,17 @@ export interface KalamErrorOptions {
 }
 
 /**
- * The one error type of Kalam Live: a code and a message.
+ * The one error type of Kalam Live: a code and a message. Codecs, the link, subscriptions and
+ * HTTP calls throw (or report) nothing else.
  *
  * @example
  * ```ts
- * try { await client.query('SELEC 1'); }
- * catch (e) { if (KalamError.is(e, 'INVALID_SQL')) console.log(e.message); }
+ * try {
+ *   await link.query('SELEC 1');
+ * } catch (e) {
+ *   if (KalamError.is(e, 'INVALID_SQL')) console.log(e.message);
+ *   else throw e;
+ * }
  * ```
  */
 export class KalamError extends Error {
@@ -30,6 +35,13 @@ export class KalamError extends Error {
   /** WebSocket close code, when the error comes from a close. */
   readonly closeCode: number | undefined;
 
+  /**
+   * Create an error. Prefer the codes in {@link ErrorCode}.
+   *
+   * @param code - an {@link ErrorCode} value (or a server's code this version does not know)
+   * @param message - human-readable description
+   * @param options - `cause`, `subscriptionId`, `closeCode`
+   */
   constructor(code: KalamErrorCode, message: string, options: KalamErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KalamError';
@@ -38,7 +50,14 @@ export class KalamError extends Error {
     this.closeCode = options.closeCode;
   }
 
-  /** True when `value` is a `KalamError`, optionally with the given code. */
+  /**
+   * True when `value` is a `KalamError`, optionally with the given code.
+   *
+   * @example
+   * ```ts
+   * if (KalamError.is(error, 'KILLED')) showBanner('Disconnected by an administrator');
+   * ```
+   */
   static is(value: unknown, code?: KalamErrorCode): value is KalamError {
     return value instanceof KalamError && (code === undefined || value.code === code);
   }

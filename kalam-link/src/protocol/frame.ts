@@ -13,9 +13,14 @@ import { DEFAULT_MAX_FRAME_BYTES, isGzip } from './wire.js';
 /**
  * The codec for a negotiated serialization.
  *
+ * @param serialization - `msgpack` (binary frames) or `json` (text frames)
+ * @param options - `maxFrameBytes` for `decode`
+ * @throws KalamError code `INVALID_ARGUMENT` for an unknown serialization
  * @example
  * ```ts
  * const codec = createCodec('msgpack', { maxFrameBytes: SERVER_MAX_FRAME_BYTES });
+ * const frame = codec.encode({ type: 'ping' }); // Uint8Array
+ * codec.decode(frame);                          // { type: 'ping' }
  * ```
  */
 export function createCodec(serialization: Serialization, options: CodecOptions = {}): Codec {
@@ -45,7 +50,17 @@ export interface DecodeFrameOptions extends CodecOptions {
  *
  * @param frame - a text frame (`string`) or a binary frame (`Uint8Array` / `ArrayBuffer`)
  * @param serialization - the negotiated serialization (decides how a gzip payload is read)
+ * @param options - `maxFrameBytes` and an optional synchronous `inflate`
+ * @returns the validated message
  * @throws KalamError code `PROTOCOL` for anything malformed or too large
+ * @example
+ * ```ts
+ * import { gunzipSync } from 'node:zlib';
+ * ws.on('message', (data, isBinary) => {
+ *   const frame = isBinary ? new Uint8Array(data as Buffer) : data.toString();
+ *   const message = decodeFrame(frame, 'msgpack', { inflate: (b) => gunzipSync(b) });
+ * });
+ * ```
  */
 export function decodeFrame(frame: Frame | ArrayBuffer, serialization: Serialization, options: DecodeFrameOptions = {}): Message {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -62,7 +77,11 @@ export function decodeFrame(frame: Frame | ArrayBuffer, serialization: Serializa
   return decodePayload(inflated, serialization, options);
 }
 
-/** Decode an already inflated gzip payload, which is in the negotiated serialization. */
+/**
+ * Decode an already inflated gzip payload, which is in the negotiated serialization.
+ *
+ * @throws KalamError code `PROTOCOL` for anything malformed or too large
+ */
 export function decodePayload(payload: Uint8Array, serialization: Serialization, options: CodecOptions = {}): Message {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   return serialization === 'json' ? decodeJson(payload, max) : decodeMsgpack(payload, max);

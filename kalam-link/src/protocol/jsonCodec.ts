@@ -39,7 +39,11 @@ export function createJsonCodec(options: CodecOptions = {}): Codec {
   };
 }
 
-/** Encode one message as JSON text. */
+/**
+ * Encode one message as JSON text.
+ *
+ * @throws KalamError code `PROTOCOL` when a SeqId field is not a `bigint` in 0..2^63−1
+ */
 export function encodeJson(message: Message): string {
   try {
     assertEncodable(message, false);
@@ -49,7 +53,12 @@ export function encodeJson(message: Message): string {
   }
 }
 
-/** Decode and validate one JSON frame (text, or UTF-8 bytes). */
+/**
+ * Decode and validate one JSON frame (text, or UTF-8 bytes).
+ *
+ * @param maxFrameBytes - largest accepted frame in bytes (default {@link DEFAULT_MAX_FRAME_BYTES})
+ * @throws KalamError code `PROTOCOL` for anything malformed or too large
+ */
 export function decodeJson(frame: Frame, maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES): Message {
   checkFrameSize(frame, maxFrameBytes);
   let text: string;

@@ -21,7 +21,9 @@ export type Compression = 'none' | 'gzip';
 
 /** Negotiated protocol options (KalamDB `ProtocolOptions`). */
 export interface ProtocolOptions {
+  /** Frame encoding after authentication. */
   readonly serialization: Serialization;
+  /** Compression of large server frames. */
   readonly compression: Compression;
 }
 
@@ -71,18 +73,32 @@ export type KalamDataType =
   | 'Bytes'
   | 'Uuid'
   | 'File'
-  | { readonly Embedding: number }
-  | { readonly Decimal: { readonly precision: number; readonly scale: number } };
+  | {
+      /** Vector of floats with this many dimensions. */
+      readonly Embedding: number;
+    }
+  | {
+      /** Fixed-point decimal. */
+      readonly Decimal: {
+        /** Total number of digits. */
+        readonly precision: number;
+        /** Digits after the decimal point. */
+        readonly scale: number;
+      };
+    };
 
 /** Column flags: primary key, not null, unique. */
 export type SchemaFlag = 'pk' | 'nn' | 'uq';
 
 /** One column of a subscription's projection. */
 export interface SchemaField {
+  /** Column name as it appears in rows. */
   readonly name: string;
+  /** Column type. */
   readonly data_type: KalamDataType;
   /** 0-based position in the projection. */
   readonly index: number;
+  /** `pk` marks a primary-key column (live result sets key rows by it by default). */
   readonly flags?: readonly SchemaFlag[];
 }
 
@@ -93,7 +109,9 @@ export type BatchStatus = 'loading' | 'loading_batch' | 'ready';
 export interface BatchControl {
   /** 0-based batch number. */
   readonly batch_num: number;
+  /** More batches follow (the client asks with `next_batch`). */
   readonly has_more: boolean;
+  /** `ready` on the last batch. */
   readonly status: BatchStatus;
   /** Highest `_seq` in this batch (exclusive lower bound for `next_batch`), or `null` when empty. */
   readonly last_seq_id: SeqId | null;
@@ -119,8 +137,11 @@ export type UnsubscribedReason = 'killed' | 'unauthorized' | 'table_dropped' | '
 
 /** First frame on a socket (unless the upgrade carried `Authorization: Bearer`). Also sent in-band later to refresh the token (extension). */
 export interface AuthenticateMessage {
+  /** Message tag. */
   readonly type: 'authenticate';
+  /** Authentication method; only `jwt` in v1. */
   readonly method: 'jwt';
+  /** The JWT. */
   readonly token: string;
   /** Absent = `{serialization: 'json', compression: 'none'}`. */
   readonly protocol?: ProtocolOptions;
@@ -128,10 +149,13 @@ export interface AuthenticateMessage {
 
 /** Register one live query. */
 export interface SubscribeMessage {
+  /** Message tag. */
   readonly type: 'subscribe';
+  /** The live query. */
   readonly subscription: {
     /** Client-chosen id, unique on the connection; non-blank. */
     readonly id: string;
+    /** A `SELECT` over one table. */
     readonly sql: string;
     /** Values for `$1..$n` (extension). */
     readonly params?: readonly ParamValue[];
@@ -142,19 +166,25 @@ export interface SubscribeMessage {
 
 /** Ask for the next snapshot batch. */
 export interface NextBatchMessage {
+  /** Message tag. */
   readonly type: 'next_batch';
+  /** The subscription whose snapshot continues. */
   readonly subscription_id: string;
+  /** `batch_control.last_seq_id` of the previous batch. */
   readonly last_seq_id?: SeqId | null;
 }
 
 /** End one subscription. No reply. Idempotent. */
 export interface UnsubscribeMessage {
+  /** Message tag. */
   readonly type: 'unsubscribe';
+  /** The subscription to end. */
   readonly subscription_id: string;
 }
 
 /** Keepalive. The server answers `pong` (extension). */
 export interface PingMessage {
+  /** Message tag. */
   readonly type: 'ping';
 }
 
@@ -170,10 +200,13 @@ export type ClientMessage =
 
 /** Authentication accepted. */
 export interface AuthSuccessMessage {
+  /** Message tag. */
   readonly type: 'auth_success';
   /** Canonical user id (the user name). */
   readonly user: string;
+  /** The user's role. */
   readonly role: Role;
+  /** The protocol options in force from the next frame on. */
   readonly protocol: ProtocolOptions;
   /** Extension: server's id for this connection (as in `system.connections`). */
   readonly connection_id?: string;
@@ -183,7 +216,9 @@ export interface AuthSuccessMessage {
 
 /** Authentication refused; a close follows. */
 export interface AuthErrorMessage {
+  /** Message tag. */
   readonly type: 'auth_error';
+  /** Human-readable reason. */
   readonly message: string;
   /** Extension: error code, e.g. `AUTH_FAILED`. */
   readonly code?: string;
@@ -191,11 +226,15 @@ export interface AuthErrorMessage {
 
 /** Subscription registered. */
 export interface SubscriptionAckMessage {
+  /** Message tag. */
   readonly type: 'subscription_ack';
+  /** The acknowledged subscription. */
   readonly subscription_id: string;
   /** Number of rows in the snapshot, when known (0 in KalamDB). */
   readonly total_rows: number;
+  /** State of the snapshot that follows. */
   readonly batch_control: BatchControl;
+  /** The projection's columns. */
   readonly schema: readonly SchemaField[];
   /**
    * Extension. Present only when `options.from` was sent: `true` = the changes after `from`
@@ -207,16 +246,23 @@ export interface SubscriptionAckMessage {
 
 /** One snapshot batch. */
 export interface InitialDataBatchMessage {
+  /** Message tag. */
   readonly type: 'initial_data_batch';
+  /** The subscription this batch belongs to. */
   readonly subscription_id: string;
+  /** Snapshot rows, `_seq` ascending. */
   readonly rows: readonly Row[];
+  /** Batch number, whether more follow, and the batch's highest `_seq`. */
   readonly batch_control: BatchControl;
 }
 
 /** One row change. */
 export interface ChangeMessage {
+  /** Message tag. */
   readonly type: 'change';
+  /** The subscription this change belongs to. */
   readonly subscription_id: string;
+  /** Insert, update or delete (a row leaving the WHERE is a delete, one entering it an insert). */
   readonly change_type: ChangeType;
   /** New row (insert, update). */
   readonly rows?: readonly Row[];
@@ -230,22 +276,29 @@ export interface ChangeMessage {
 
 /** An error, for one subscription or for the connection. */
 export interface ErrorMessage {
+  /** Message tag. */
   readonly type: 'error';
   /** The subscription concerned; absent (or a synthetic id such as `"protocol"`) for connection-level errors. */
   readonly subscription_id?: string;
+  /** An {@link ErrorCode} value (or a code this version does not know). */
   readonly code: string;
+  /** Human-readable description. */
   readonly message: string;
 }
 
 /** Extension: answer to `ping`. */
 export interface PongMessage {
+  /** Message tag. */
   readonly type: 'pong';
 }
 
 /** Extension: the server ended a subscription on its own. */
 export interface UnsubscribedMessage {
+  /** Message tag. */
   readonly type: 'unsubscribed';
+  /** The subscription that ended. */
   readonly subscription_id: string;
+  /** Why it ended. */
   readonly reason: UnsubscribedReason;
 }
 

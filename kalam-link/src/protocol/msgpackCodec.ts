@@ -47,7 +47,11 @@ export function createMsgpackCodec(options: CodecOptions = {}): Codec {
   };
 }
 
-/** Encode one message as msgpack (named maps; bigint → uint64/int64). */
+/**
+ * Encode one message as msgpack (named maps; bigint → uint64/int64).
+ *
+ * @throws KalamError code `PROTOCOL` when a SeqId is not a `bigint` in 0..2^63−1 or a bigint cell exceeds 64 bits
+ */
 export function encodeMsgpack(message: Message): Uint8Array {
   try {
     assertEncodable(message, true);
@@ -59,7 +63,12 @@ export function encodeMsgpack(message: Message): Uint8Array {
 
 let defaultDecoder: Decoder | undefined;
 
-/** Decode and validate one msgpack frame. */
+/**
+ * Decode and validate one msgpack frame.
+ *
+ * @param maxFrameBytes - largest accepted frame in bytes (default {@link DEFAULT_MAX_FRAME_BYTES})
+ * @throws KalamError code `PROTOCOL` for anything malformed or too large
+ */
 export function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES): Message {
   defaultDecoder ??= new Decoder({ useBigInt64: true });
   return decodeMsgpackWith(defaultDecoder, bytes, maxFrameBytes);

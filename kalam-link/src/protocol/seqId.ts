@@ -5,7 +5,16 @@
  */
 import { KalamError } from '../errors.js';
 
-/** A sequence id: an exact 64-bit unsigned integer. Never a `number`. */
+/**
+ * A sequence id: an exact 64-bit unsigned integer. Never a `number`.
+ *
+ * @example
+ * ```ts
+ * const saved = localStorage.getItem('todos.lastSeq'); // formatSeqId(handle.lastSeqId)
+ * const from: SeqId | undefined = saved === null ? undefined : parseSeqId(saved);
+ * link.subscribe('SELECT * FROM app.todos', from === undefined ? {} : { from });
+ * ```
+ */
 export type SeqId = bigint;
 
 /** Snowflake epoch: 2024-01-01T00:00:00Z in ms since the Unix epoch. */
@@ -24,7 +33,16 @@ export function isSeqId(value: unknown): value is SeqId {
 
 /**
  * Parse a SeqId from a bigint, a decimal string, or a safe integer `number`.
- * Throws `KalamError('PROTOCOL')` for anything else (negative, fractional, > 2^63 − 1, unsafe number).
+ *
+ * @param value - a SeqId in any of its wire forms
+ * @returns the SeqId as a `bigint`
+ * @throws KalamError code `PROTOCOL` for anything else (negative, fractional, > 2^63 − 1, unsafe number)
+ * @example
+ * ```ts
+ * parseSeqId('9223372036854775807'); // 9223372036854775807n, exact
+ * parseSeqId(42);                    // 42n
+ * parseSeqId(2 ** 60);               // throws KalamError('PROTOCOL'): not a safe integer
+ * ```
  */
 export function parseSeqId(value: unknown): SeqId {
   if (typeof value === 'bigint') {
@@ -55,7 +73,14 @@ export function maxSeqId(a: SeqId, b: SeqId): SeqId {
   return a > b ? a : b;
 }
 
-/** Milliseconds since the Unix epoch encoded in a SeqId. */
+/**
+ * Milliseconds since the Unix epoch encoded in a SeqId.
+ *
+ * @example
+ * ```ts
+ * new Date(seqIdTimestampMs(event.seq)); // when the change was committed
+ * ```
+ */
 export function seqIdTimestampMs(seq: SeqId): number {
   return Number(seq >> 22n) + SEQ_EPOCH_MS;
 }
@@ -70,7 +95,14 @@ export function seqIdSequence(seq: SeqId): number {
   return Number(seq & 0xfffn);
 }
 
-/** Build a SeqId from its parts. */
+/**
+ * Build a SeqId from its parts.
+ *
+ * @param timestampMs - ms since the Unix epoch, not before 2024-01-01T00:00:00Z
+ * @param worker - 0–1023
+ * @param sequence - 0–4095
+ * @throws KalamError code `INVALID_ARGUMENT` when a part is out of range
+ */
 export function makeSeqId(timestampMs: number, worker: number, sequence: number): SeqId {
   if (!Number.isSafeInteger(timestampMs) || timestampMs < SEQ_EPOCH_MS || timestampMs - SEQ_EPOCH_MS >= 2 ** 41) {
     throw new KalamError('INVALID_ARGUMENT', `timestamp outside the SeqId range: ${timestampMs}`);

@@ -82,7 +82,15 @@ export function validateClientMessage(value: unknown, options: ValidateOptions =
   return readMessage(value, options.wire === true, 'client') as ClientMessage;
 }
 
-/** Validate a server → client message; a client message type is rejected (`PROTOCOL`). */
+/**
+ * Validate a server → client message; a client message type is rejected (`PROTOCOL`).
+ *
+ * @example
+ * ```ts
+ * const msg = validateServerMessage(JSON.parse(text), { wire: true });
+ * if (msg.type === 'change') console.log(msg.seq); // bigint
+ * ```
+ */
 export function validateServerMessage(value: unknown, options: ValidateOptions = {}): ServerMessage {
   return readMessage(value, options.wire === true, 'server') as ServerMessage;
 }
