@@ -6,16 +6,26 @@ import { bigintColumns, convertBigintCells } from './internal/bigintCells.js';
 import type { ParamValue, Role, Row, SchemaField } from './protocol/messages.js';
 import { parseSeqId, type SeqId } from './protocol/seqId.js';
 
-/** The subset of `fetch` kalam-link needs. */
+/** The subset of `fetch` kalam-link needs (the platform `fetch` satisfies it). */
 export type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
-) => Promise<{ readonly status: number; readonly ok: boolean; text(): Promise<string> }>;
+) => Promise<{
+  /** HTTP status code. */
+  readonly status: number;
+  /** True for a 2xx status. */
+  readonly ok: boolean;
+  /** The response body as text. */
+  text(): Promise<string>;
+}>;
 
 /** One statement's result. 64-bit cells (`BigInt` columns, `_seq`) are `bigint`. */
 export interface QueryResult {
+  /** The result's columns (empty for statements without a result set). */
   readonly columns: readonly SchemaField[];
+  /** Result rows. */
   readonly rows: readonly Row[];
+  /** Rows returned, or rows affected by a write. */
   readonly rowCount: number;
   /** SeqId of the last change the statement committed (writes only). */
   readonly lastSeq?: SeqId;
@@ -23,10 +33,13 @@ export interface QueryResult {
 
 /** A successful login. */
 export interface LoginResult {
+  /** The JWT (`access_token`). */
   readonly token: string;
   /** Token expiry, ms since the Unix epoch. */
   readonly expiresAt: number | undefined;
+  /** The user name the server reports. */
   readonly user: string | undefined;
+  /** The user's role. */
   readonly role: Role | undefined;
 }
 
@@ -37,7 +50,17 @@ export function resolveFetch(injected: FetchLike | undefined): FetchLike {
   return () => Promise.reject(new KalamError('NETWORK', 'no fetch implementation available; pass options.fetch'));
 }
 
-/** `POST /v1/api/auth/login`. */
+/**
+ * `POST /v1/api/auth/login`: exchange a user name and password for a JWT.
+ *
+ * @param fetchFn - `fetch` or a compatible function
+ * @param baseUrl - the server's HTTP base URL
+ * @throws KalamError `AUTH_FAILED` for wrong credentials, `NETWORK` when the request fails
+ * @example
+ * ```ts
+ * const { token, expiresAt } = await login(fetch, 'http://localhost:8080', 'alice', 'alice-password');
+ * ```
+ */
 export async function login(fetchFn: FetchLike, baseUrl: string, username: string, password: string, signal?: AbortSignal): Promise<LoginResult> {
   const body = await postJson(fetchFn, endpoint(baseUrl, '/v1/api/auth/login'), { username, password }, undefined, signal);
   if (!isRecord(body) || typeof body.access_token !== 'string') throw new KalamError('PROTOCOL', 'login response without access_token');
@@ -49,7 +72,17 @@ export async function login(fetchFn: FetchLike, baseUrl: string, username: strin
   };
 }
 
-/** `POST /v1/api/sql`: one {@link QueryResult} per statement. */
+/**
+ * `POST /v1/api/sql`: one {@link QueryResult} per statement. Prefer {@link KalamLink.query},
+ * which supplies the token and retries once with a fresh one.
+ *
+ * @param params - values for `$1..$n`
+ * @throws KalamError with the server's code (`INVALID_SQL`, `UNAUTHORIZED`, …) or `NETWORK`
+ * @example
+ * ```ts
+ * const [result] = await executeSql(fetch, 'http://localhost:8080', token, 'SELECT * FROM app.todos WHERE id = $1', [1]);
+ * ```
+ */
 export async function executeSql(
   fetchFn: FetchLike,
   baseUrl: string,

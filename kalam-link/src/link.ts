@@ -19,13 +19,17 @@ import { webSocketUrl } from './transport/webSocketLike.js';
 
 /** Everything observable about the connection. The same object until something changes. */
 export interface ConnectionSnapshot {
+  /** Lifecycle state. */
   readonly state: ConnectionState;
   /** Failed attempts since the connection was last stable (the backoff exponent). */
   readonly attempt: number;
   /** Server's id for the current connection (as in `system.connections`), when ready. */
   readonly connectionId?: string;
+  /** The authenticated user, once known. */
   readonly user?: string;
+  /** The authenticated user's role, once known. */
   readonly role?: Role;
+  /** The last close seen and the action taken (e.g. `{ code: 4004, action: 'stop' }` after a kill). */
   readonly lastClose?: LastClose;
   /** Why the connection is not ready, when there is a reason. */
   readonly error?: KalamError;
@@ -35,10 +39,13 @@ export interface ConnectionSnapshot {
 
 /** A public state change. */
 export interface TransitionInfo {
+  /** State before. */
   readonly from: ConnectionState;
+  /** State after. */
   readonly to: ConnectionState;
   /** The machine event that caused it (e.g. `SOCKET_CLOSE`, `xstate.after.pongTimeout…`). */
   readonly event: string;
+  /** Why, when known: the error message or the close reason. */
   readonly reason?: string;
 }
 
@@ -46,6 +53,7 @@ export interface TransitionInfo {
 export interface LinkEventMap {
   /** A new {@link ConnectionSnapshot}. */
   state: ConnectionSnapshot;
+  /** The public {@link ConnectionState} changed (after `state`'s snapshot is in place). */
   transition: TransitionInfo;
   /** Every frame in and out (for inspectors; costs nothing when nobody listens). */
   frame: FrameInfo;
@@ -55,6 +63,7 @@ export interface LinkEventMap {
 
 /** Options of {@link KalamLink.query}. */
 export interface QueryCallOptions {
+  /** Abort the HTTP request (rejects with `ABORTED`). */
   readonly signal?: AbortSignal;
 }
 
@@ -78,9 +87,20 @@ function terminalError(state: ConnectionState, error: KalamError | undefined): K
 }
 
 /**
- * A Kalam Live link. Create it with {@link createLink}.
+ * A Kalam Live link: one WebSocket with its lifecycle, every subscription multiplexed over it and
+ * resumed from its last SeqId after a drop, plus SQL over HTTP. Create it with {@link createLink}.
  *
  * Store contract: `getSnapshot()` + `subscribeState(listener)` (also `subscribe(listener)`).
+ *
+ * @example
+ * ```ts
+ * const link = createLink({ url: 'http://localhost:8080', auth: Auth.basic('alice', 'alice-password') });
+ * link.on('state', (s) => console.log(s.state)); // connecting, authenticating, ready, …
+ * const todos = link.live<{ id: number; title: string }>('SELECT * FROM app.todos');
+ * await todos.ready();
+ * console.log(todos.rows);
+ * await link.close();
+ * ```
  */
 export class KalamLink implements AsyncDisposable {
   private readonly options: ResolvedLinkOptions;
@@ -166,6 +186,7 @@ export class KalamLink implements AsyncDisposable {
     return this.actor;
   }
 
+  /** Store contract: the current {@link ConnectionSnapshot}, the same object until something changed. */
   getSnapshot = (): ConnectionSnapshot => this.snapshot;
 
   /** Store contract: `listener` runs after every snapshot change. Returns an unsubscribe function. */
@@ -176,7 +197,15 @@ export class KalamLink implements AsyncDisposable {
     };
   };
 
-  /** Listen to a typed link event. Returns a function that removes the listener. */
+  /**
+   * Listen to a typed link event. Returns a function that removes the listener.
+   *
+   * @example
+   * ```ts
+   * const off = link.on('transition', ({ from, to, reason }) => console.log(from, '→', to, reason ?? ''));
+   * off();
+   * ```
+   */
   on<E extends keyof LinkEventMap>(event: E, listener: (payload: LinkEventMap[E]) => void): () => void {
     (this.emitter.on as (e: E, l: (payload: LinkEventMap[E]) => void) => unknown)(event, listener);
     return () => this.off(event, listener);
@@ -190,7 +219,17 @@ export class KalamLink implements AsyncDisposable {
   /**
    * Connect (or reconnect now, skipping a backoff wait; or start over from `closed`, `killed`,
    * `auth_revoked`, `auth_failed`). Resolves when ready; rejects with a KalamError when the
-   * connection stops for good or `disconnect()`/`close()` is called first.
+   * connection stops for good or `disconnect()`/`close()` is called first. Not needed before
+   * `subscribe()`, which connects lazily.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await link.connect();
+   * } catch (e) {
+   *   if (KalamError.is(e, 'AUTH_FAILED')) askForPassword();
+   * }
+   * ```
    */
   connect(): Promise<void> {
     if (this.disposed) return Promise.reject(new KalamError('CLOSED', 'the link is closed'));
@@ -203,6 +242,12 @@ export class KalamLink implements AsyncDisposable {
   /**
    * Close the socket (code 1000) and stay `closed`. Subscriptions stay registered (status
    * `pending`/`resuming`) and resume on the next `connect()` or `subscribe()`.
+   *
+   * @example
+   * ```ts
+   * await link.disconnect(); // e.g. the app goes to the background
+   * await link.connect();    // subscriptions resume from their last SeqId
+   * ```
    */
   async disconnect(): Promise<void> {
     if (!this.disposed) this.actor.send({ type: 'DISCONNECT' });
@@ -212,9 +257,17 @@ export class KalamLink implements AsyncDisposable {
   /**
    * Register a live query. Lazily connects; queued while connecting or reconnecting.
    * Pass `listener` to receive every event from the first one.
+   *
+   * @param sql - a `SELECT` over one table; `$1..$n` placeholders take `options.params`
+   * @param options - params, batch size, `from` SeqId, id
+   * @param listener - receives every {@link SubscriptionEvent}
+   * @returns the handle (`unsubscribe()` ends it)
+   * @throws KalamError `INVALID_ARGUMENT` (blank SQL), `DUPLICATE_SUBSCRIPTION_ID`, `CLOSED`
    * @example
    * ```ts
-   * const sub = link.subscribe('SELECT * FROM app.todos', {}, (e) => console.log(e.type));
+   * const sub = link.subscribe('SELECT * FROM app.todos WHERE done = $1', { params: [false] }, (e) => {
+   *   if (e.type === 'insert') console.log('new todo', e.row);
+   * });
    * sub.unsubscribe();
    * ```
    */
@@ -230,7 +283,18 @@ export class KalamLink implements AsyncDisposable {
     return this.registry.subscribe(sqlOrListener, options, listener);
   }
 
-  /** A live result set over its own subscription (`close()` unsubscribes). */
+  /**
+   * A live result set over its own subscription (`close()` unsubscribes). For identical queries
+   * shared between components, use {@link KalamLink.acquireLive}.
+   *
+   * @example
+   * ```ts
+   * const todos = link.live<Todo>('SELECT * FROM app.todos', { key: 'id', sort: (a, b) => a.id - b.id });
+   * todos.subscribe(() => render(todos.rows));
+   * // later
+   * todos.close();
+   * ```
+   */
   live<T extends object = Record<string, unknown>>(sql: string, options: LiveOptions<T> = {}): LiveQuery<T> {
     const { key, sort, ...subscribeOptions } = options;
     const view: LiveQueryViewOptions<T> = { ...(key === undefined ? {} : { key }), ...(sort === undefined ? {} : { sort }) };
@@ -240,6 +304,16 @@ export class KalamLink implements AsyncDisposable {
   /**
    * A shared live result set: identical queries (same SQL, params and options) share one
    * subscription, reference-counted, closed a linger after the last `release()`.
+   *
+   * @throws KalamError `CLOSED` after `close()`
+   * @example
+   * ```ts
+   * const { query, release } = link.acquireLive<Todo>('SELECT * FROM app.todos');
+   * const off = query.subscribe(() => render(query.rows));
+   * // on unmount:
+   * off();
+   * release(); // not query.close(): others may share it
+   * ```
    */
   acquireLive<T extends object = Record<string, unknown>>(sql: string, options: SharedLiveQueryOptions<T> = {}): SharedLiveQuery<T> {
     if (this.disposed) throw new KalamError('CLOSED', 'the link is closed');
@@ -251,7 +325,20 @@ export class KalamLink implements AsyncDisposable {
     return this.registry.list();
   }
 
-  /** Run SQL over HTTP with the current token. BIGINT cells and `_seq` come back as bigint. */
+  /**
+   * Run SQL over HTTP with the current token. BIGINT cells and `_seq` come back as bigint.
+   *
+   * @param sql - one or more statements
+   * @param params - values for `$1..$n`
+   * @returns one {@link QueryResult} per statement
+   * @throws KalamError with the server's code (`INVALID_SQL`, `UNAUTHORIZED`, `CONFLICT`, …), `NETWORK` or `ABORTED`
+   * @example
+   * ```ts
+   * await link.query('INSERT INTO app.todos (id, title) VALUES ($1, $2)', [1, 'Buy milk']);
+   * const [result] = await link.query('SELECT * FROM app.todos WHERE id = $1', [1]);
+   * console.log(result?.rows);
+   * ```
+   */
   async query(sql: string, params?: readonly ParamValue[], options: QueryCallOptions = {}): Promise<QueryResult[]> {
     const token = await this.getToken();
     try {
@@ -271,7 +358,16 @@ export class KalamLink implements AsyncDisposable {
     return (await this.fetchToken(false)).token;
   }
 
-  /** End every subscription and live query, close the socket and stop. Idempotent. */
+  /**
+   * End every subscription and live query, close the socket and stop. Idempotent. The link
+   * cannot be used afterwards (`connect()` rejects with `CLOSED`).
+   *
+   * @example
+   * ```ts
+   * await link.close();
+   * // or: await using link = createLink({ ... });
+   * ```
+   */
   async close(): Promise<void> {
     if (!this.disposed) {
       this.disposed = true;
@@ -283,6 +379,7 @@ export class KalamLink implements AsyncDisposable {
     await this.settleClosing();
   }
 
+  /** `await using` support: same as {@link KalamLink.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -377,10 +474,12 @@ export class KalamLink implements AsyncDisposable {
 
 /**
  * Create a link. No socket opens until the first subscription or `connect()` (unless `lazy: false`).
+ *
+ * @param options - server URL, credentials, and the optional tuning in {@link LinkOptions} / {@link LinkSharingOptions}
  * @example
  * ```ts
- * const link = createLink({ url: 'http://localhost:8080', auth: Auth.basic('admin', 'secret') });
- * const sub = link.subscribe('SELECT * FROM app.todos', {}, (event) => console.log(event));
+ * const link = createLink({ url: 'http://localhost:8080', auth: Auth.basic('alice', 'alice-password') });
+ * const sub = link.subscribe('SELECT * FROM app.todos', {}, (event) => console.log(event.type));
  * ```
  */
 export function createLink(options: LinkOptions & LinkSharingOptions): KalamLink {

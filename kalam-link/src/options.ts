@@ -13,7 +13,19 @@ import type { WebSocketConstructor } from './transport/webSocketLike.js';
 export type { ReconnectOptions } from './connection/backoff.js';
 export type { Timers } from './internal/timers.js';
 
-/** Options of {@link createLink}. */
+/**
+ * Options of {@link createLink}. Only `url` and `auth` are required.
+ *
+ * @example
+ * ```ts
+ * const options: LinkOptions = {
+ *   url: 'https://kalam.example.com',
+ *   auth: Auth.basic('alice', 'alice-password'),
+ *   serialization: 'json',            // readable frames while debugging
+ *   reconnect: { maxDelayMs: 5_000 },
+ * };
+ * ```
+ */
 export interface LinkOptions {
   /** HTTP(S) base URL of the server, e.g. `http://localhost:8080`. The socket goes to `ws(s)://…/v1/ws`. */
   readonly url: string;
@@ -27,7 +39,7 @@ export interface LinkOptions {
   readonly fetch?: FetchLike;
   /** Clock for every delay (tests inject fakes). @default the platform's timers and `Date.now` */
   readonly timers?: Partial<Timers>;
-  /** Reconnect backoff (full jitter). */
+  /** Reconnect backoff (full jitter). @default see {@link ReconnectOptions} */
   readonly reconnect?: ReconnectOptions;
   /** Send `ping` this often while ready (ms). @default 10000 */
   readonly pingIntervalMs?: number;

@@ -1,6 +1,8 @@
 /** Injectable clock: the machine's delays, the registry and the auth cache all read time through it. */
 export interface Timers {
+  /** Run `callback` after `ms`; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancel a timer started with `setTimeout`. */
   clearTimeout(handle: unknown): void;
   /** Milliseconds since the Unix epoch. */
   now(): number;
