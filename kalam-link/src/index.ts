@@ -19,7 +19,9 @@ export type { FetchLike, QueryResult, LoginResult } from './http.js';
 export { connectionMachine, connectionStateOf, refreshDelayMs } from './connection/connectionMachine.js';
 export type { ConnectionState, ConnectionContext, ConnectionEvent, ConnectionInput, ControlEvent, LastClose, ConnectionMachineSnapshot } from './connection/connectionMachine.js';
 export type { ConnectionDeps, FrameInfo, Transport } from './connection/deps.js';
-export type { SocketCommand, SocketEvent } from './connection/socketActor.js';
+export type { SocketCommand, SocketEvent, SocketInput } from './connection/socketActor.js';
+export type { FetchTokenInput } from './connection/authActor.js';
+export type { EnvironmentEvent } from './connection/environmentActor.js';
 export { backoffDelay, backoffCeiling, resolveReconnectOptions } from './connection/backoff.js';
 export type { ResolvedReconnectOptions } from './connection/backoff.js';
 export type { WebSocketLike, WebSocketConstructor } from './transport/webSocketLike.js';
@@ -44,6 +46,7 @@ export type {
 } from './subscriptions/types.js';
 export { SubscriptionRegistry } from './subscriptions/subscriptionRegistry.js';
 export type { RegistryHost } from './subscriptions/subscriptionRegistry.js';
+export type { SubscriptionOwner } from './subscriptions/subscription.js';
 export { LiveRows } from './subscriptions/liveRows.js';
 export type { LiveRowsSnapshot, LiveRowsOptions } from './subscriptions/liveRows.js';
 export { LiveQuery } from './subscriptions/liveQuery.js';

@@ -5,7 +5,9 @@ import type { ConnectionDeps } from './deps.js';
 
 /** Input of {@link fetchTokenActor}. */
 export interface FetchTokenInput {
+  /** The host (its `getToken` is called). */
   readonly deps: ConnectionDeps;
+  /** Bypass cached tokens. */
   readonly forceRefresh: boolean;
 }
 

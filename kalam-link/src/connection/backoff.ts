@@ -12,12 +12,25 @@ export interface ReconnectOptions {
 
 /** {@link ReconnectOptions} with every default applied. */
 export interface ResolvedReconnectOptions {
+  /** First retry's upper bound in ms. */
   readonly baseDelayMs: number;
+  /** Upper bound of any retry delay in ms. */
   readonly maxDelayMs: number;
+  /** Ready time (ms) after which the attempt counter resets. */
   readonly stableAfterMs: number;
+  /** Random source in [0, 1). */
   readonly random: () => number;
 }
 
+/**
+ * Apply the defaults (500 ms base, 20 s cap, 10 s stability, `Math.random`).
+ *
+ * @example
+ * ```ts
+ * const options = resolveReconnectOptions({ maxDelayMs: 5_000 });
+ * backoffDelay(3, options); // uniform in [0, 4000)
+ * ```
+ */
 export function resolveReconnectOptions(options: ReconnectOptions | undefined): ResolvedReconnectOptions {
   return {
     baseDelayMs: options?.baseDelayMs ?? 500,

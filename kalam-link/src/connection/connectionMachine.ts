@@ -31,7 +31,10 @@ import type { ConnectionDeps } from './deps.js';
 import { environmentActor, platformOnline, type EnvironmentEvent } from './environmentActor.js';
 import { socketActor, type SocketEvent } from './socketActor.js';
 
-/** Public connection state. */
+/**
+ * Public connection state. `killed`, `auth_revoked` and `auth_failed` are terminal: the link does
+ * not reconnect by itself (call `connect()` to start over); `closed` follows `disconnect()`.
+ */
 export type ConnectionState =
   | 'idle'
   | 'connecting'
@@ -45,19 +48,31 @@ export type ConnectionState =
 
 /** The last close the client saw and what it decided to do. */
 export interface LastClose {
+  /** WebSocket close code (see {@link CloseCode}). */
   readonly code: number;
+  /** Close reason text (may be empty). */
   readonly reason: string;
+  /** What the client did about it ({@link closeAction}). */
   readonly action: CloseAction;
 }
 
 /** Events the application sends (`connect()`, `disconnect()`). */
-export type ControlEvent = { readonly type: 'CONNECT' } | { readonly type: 'DISCONNECT' };
+export type ControlEvent =
+  | {
+      /** Connect, reconnect now, or start over from a stopped state. */
+      readonly type: 'CONNECT';
+    }
+  | {
+      /** Close the socket and stay `closed`. */
+      readonly type: 'DISCONNECT';
+    };
 
 /** Every event of the machine that is not an actor completion or a delay. */
 export type ConnectionEvent = ControlEvent | SocketEvent | EnvironmentEvent;
 
 /** Machine context. */
 export interface ConnectionContext {
+  /** The host's platform seams and callbacks (the machine's input). */
   readonly deps: ConnectionDeps;
   /** Failed attempts since the connection was last stable (drives the backoff ceiling). */
   readonly attempt: number;
@@ -67,14 +82,21 @@ export interface ConnectionContext {
   readonly authRetried: boolean;
   /** The next token fetch must bypass caches. */
   readonly forceRefresh: boolean;
+  /** The token of the current (or last) attempt. */
   readonly token: TokenInfo | undefined;
+  /** The socket of the current attempt is open. */
   readonly socketOpen: boolean;
+  /** From `auth_success.connection_id`. */
   readonly connectionId: string | undefined;
+  /** From `auth_success.user`. */
   readonly user: string | undefined;
+  /** From `auth_success.role`. */
   readonly role: Role | undefined;
   /** Token expiry (ms since epoch) from `auth_success.expires_at`, else the token's own. */
   readonly expiresAt: number | undefined;
+  /** The last close seen. */
   readonly lastClose: LastClose | undefined;
+  /** Why the connection is not ready (cleared on `ready`). */
   readonly error: KalamError | undefined;
   /** Wait chosen on entering `reconnecting`. */
   readonly backoffMs: number;
@@ -82,6 +104,7 @@ export interface ConnectionContext {
 
 /** Machine input. */
 export interface ConnectionInput {
+  /** The host's platform seams and callbacks. */
   readonly deps: ConnectionDeps;
 }
 
@@ -112,8 +135,18 @@ export function refreshDelayMs(expiresAt: number, now: number): number {
 }
 
 /**
- * The connection machine definition. Run it with `createActor(connectionMachine, { input: { deps }, clock })`.
- * Exported for other SDKs' authors (inspection, visualisation, their own hosts).
+ * The connection machine definition (xstate v5). Run it with
+ * `createActor(connectionMachine, { input: { deps }, clock })`. Exported for other SDKs' authors
+ * (inspection, visualisation, their own hosts); applications use {@link createLink}.
+ *
+ * @example
+ * ```ts
+ * import { createActor } from 'xstate';
+ * const actor = createActor(connectionMachine, { input: { deps } }); // deps: ConnectionDeps
+ * actor.subscribe((snapshot) => console.log(connectionStateOf(snapshot)));
+ * actor.start();
+ * actor.send({ type: 'CONNECT' });
+ * ```
  */
 export const connectionMachine = setup({
   types: {
@@ -217,6 +250,7 @@ export const connectionMachine = setup({
 }).createMachine({
   id: 'kalamConnection',
   initial: 'idle',
+  /** Initial context, from the machine's {@link ConnectionInput}. */
   context: ({ input }) => ({
     deps: input.deps,
     attempt: 0,
@@ -244,7 +278,12 @@ export const connectionMachine = setup({
     session: {
       id: 'session',
       entry: 'beginAttempt',
-      invoke: { id: 'socket', src: 'socket', input: ({ context }) => ({ deps: context.deps }) },
+      invoke: {
+        id: 'socket',
+        src: 'socket',
+        /** The socket actor's {@link SocketInput}. */
+        input: ({ context }) => ({ deps: context.deps }),
+      },
       initial: 'connecting',
       on: {
         SOCKET_CLOSE: [
@@ -263,6 +302,7 @@ export const connectionMachine = setup({
           invoke: {
             id: 'fetchToken',
             src: 'fetchToken',
+            /** The token fetch's {@link FetchTokenInput}. */
             input: ({ context }) => ({ deps: context.deps, forceRefresh: context.forceRefresh }),
             onDone: [
               { guard: 'socketIsOpen', target: 'authenticating', actions: 'storeToken' },
@@ -317,6 +357,7 @@ export const connectionMachine = setup({
                   invoke: {
                     id: 'refreshToken',
                     src: 'fetchToken',
+                    /** The refresh's {@link FetchTokenInput} (always a fresh token). */
                     input: ({ context }) => ({ deps: context.deps, forceRefresh: true }),
                     onDone: { target: 'awaitingAuth', actions: ['storeToken', 'sendAuthenticate'] },
                     onError: { target: 'off', actions: 'reportRefreshError' },

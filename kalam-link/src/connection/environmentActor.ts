@@ -1,7 +1,15 @@
 import { fromCallback } from 'xstate';
 
 /** Events the browser environment sends to the connection machine. */
-export type EnvironmentEvent = { readonly type: 'ONLINE' } | { readonly type: 'VISIBLE' };
+export type EnvironmentEvent =
+  | {
+      /** `window` fired `online`: retry now instead of waiting out the backoff. */
+      readonly type: 'ONLINE';
+    }
+  | {
+      /** The page became visible again: retry now. */
+      readonly type: 'VISIBLE';
+    };
 
 interface EventTargetLike {
   addEventListener(type: string, listener: () => void): void;

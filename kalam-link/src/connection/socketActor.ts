@@ -9,19 +9,51 @@ import type { ConnectionDeps } from './deps.js';
 
 /** Commands the machine sends to the socket actor. */
 export type SocketCommand =
-  | { readonly type: 'AUTHENTICATE'; readonly token: string }
-  | { readonly type: 'PING' };
+  | {
+      /** Send `authenticate` (first, or in-band with a fresh token). */
+      readonly type: 'AUTHENTICATE';
+      /** The JWT. */
+      readonly token: string;
+    }
+  | {
+      /** Send `ping`. */
+      readonly type: 'PING';
+    };
 
 /** Events the socket actor sends to the machine. */
 export type SocketEvent =
-  | { readonly type: 'SOCKET_OPEN' }
-  | { readonly type: 'SOCKET_CLOSE'; readonly code: number; readonly reason: string }
-  | { readonly type: 'AUTH_SUCCESS'; readonly message: AuthSuccessMessage }
-  | { readonly type: 'AUTH_ERROR'; readonly message: AuthErrorMessage }
-  | { readonly type: 'LIFE' };
+  | {
+      /** The socket opened. */
+      readonly type: 'SOCKET_OPEN';
+    }
+  | {
+      /** The socket closed (or failed to open: code 1006). */
+      readonly type: 'SOCKET_CLOSE';
+      /** WebSocket close code. */
+      readonly code: number;
+      /** Close reason text. */
+      readonly reason: string;
+    }
+  | {
+      /** `auth_success` arrived. */
+      readonly type: 'AUTH_SUCCESS';
+      /** The message. */
+      readonly message: AuthSuccessMessage;
+    }
+  | {
+      /** `auth_error` arrived. */
+      readonly type: 'AUTH_ERROR';
+      /** The message. */
+      readonly message: AuthErrorMessage;
+    }
+  | {
+      /** A frame arrived after a ping: the server is alive. */
+      readonly type: 'LIFE';
+    };
 
 /** Input of {@link socketActor}. */
 export interface SocketInput {
+  /** The host's platform seams and callbacks. */
   readonly deps: ConnectionDeps;
 }
 

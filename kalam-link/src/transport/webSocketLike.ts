@@ -3,23 +3,46 @@
  * fakes all satisfy it. Handlers are properties (not addEventListener) so the three behave alike.
  */
 export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** Set to `arraybuffer` by kalam-link. */
   binaryType: string;
+  /** The socket opened. */
   onopen: ((event: unknown) => void) | null;
+  /** The socket closed, with its close code and reason. */
   onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null;
+  /** A socket error (a close follows). */
   onerror: ((event: unknown) => void) | null;
+  /** A frame arrived (`data`: string, ArrayBuffer, Buffer or Buffer[]). */
   onmessage: ((event: { readonly data: unknown }) => void) | null;
+  /** Send a text (`string`) or binary (`Uint8Array`) frame. */
   send(data: string | Uint8Array): void;
+  /** Close with an optional code and reason. */
   close(code?: number, reason?: string): void;
 }
 
-/** A WebSocket constructor (`new WebSocket(url)`). */
+/**
+ * A WebSocket constructor (`new WebSocket(url)`).
+ *
+ * @example
+ * ```ts
+ * import WebSocket from 'ws';
+ * createLink({ url, auth, WebSocket: WebSocket as unknown as WebSocketConstructor });
+ * ```
+ */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** `readyState` values shared by every implementation. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
-/** The WebSocket endpoint for an http(s) base URL: same host, ws(s) scheme, path `/v1/ws`. */
+/**
+ * The WebSocket endpoint for an http(s) base URL: same host, ws(s) scheme, path `/v1/ws`.
+ *
+ * @example
+ * ```ts
+ * webSocketUrl('https://kalam.example.com'); // 'wss://kalam.example.com/v1/ws'
+ * ```
+ */
 export function webSocketUrl(baseUrl: string): string {
   const url = new URL(baseUrl);
   if (url.protocol === 'https:') url.protocol = 'wss:';
