@@ -51,6 +51,12 @@ export class LiveQuery<T extends object = Row> {
   private readyPromise: Promise<void> | undefined;
   private settleReady: { resolve(): void; reject(error: KalamError): void } | undefined;
 
+  /**
+   * Materialise `handle`. Call it in the tick the handle was created so no event is missed.
+   *
+   * @param handle - the subscription to materialise (the live query owns it from now on)
+   * @param options - row key and sort
+   */
   constructor(handle: SubscriptionHandle, options: LiveQueryViewOptions<T> = {}) {
     this.handle = handle;
     this.live = new LiveRows<T>({

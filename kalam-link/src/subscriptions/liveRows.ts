@@ -39,6 +39,7 @@ import type { SubscriptionEvent, SubscriptionStatus } from './types.js';
 export interface LiveRowsSnapshot<T> {
   /** Current rows. A new array only when a row changed; unchanged rows keep their identity. */
   readonly rows: readonly T[];
+  /** The subscription's status as last applied. */
   readonly status: SubscriptionStatus;
   /** The last error; cleared when the subscription is ready again (unless it was fatal). */
   readonly error: KalamError | undefined;
@@ -98,6 +99,11 @@ export class LiveRows<T extends object = Row> {
   private sortedDirty: Map<string, T | undefined> | undefined;
   private snapshot: LiveRowsSnapshot<T>;
 
+  /**
+   * An empty result set; feed it with {@link LiveRows.apply}.
+   *
+   * @param options - row key, sort, and initial schema / status / lastSeqId
+   */
   constructor(options: LiveRowsOptions<T> = {}) {
     this.keyOption = options.key;
     this.sort = options.sort;

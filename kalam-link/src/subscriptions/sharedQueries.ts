@@ -16,7 +16,9 @@ export type SubscriptionFactory = (sql: string, options: Omit<SubscribeOptions, 
 
 /** The timers the linger uses (a subset of the link's injectable `Timers`). */
 export interface LingerTimers {
+  /** Run `callback` after `ms`; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancel a timer started with `setTimeout`. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -30,6 +32,7 @@ export interface SharedQueryCacheOptions {
 
 /** One user's hold on a shared live query. */
 export interface SharedLiveQuery<T extends object> {
+  /** The shared live query (read it; do not `close()` it). */
   readonly query: LiveQuery<T>;
   /** Give the query back. Idempotent. Call this instead of `query.close()`. */
   release(): void;
@@ -81,6 +84,12 @@ export class SharedQueryCache {
   private readonly lingerMs: number;
   private readonly timers: LingerTimers;
 
+  /**
+   * An empty cache.
+   *
+   * @param factory - opens a subscription (usually the link's or registry's `subscribe`)
+   * @param options - linger and timers
+   */
   constructor(factory: SubscriptionFactory, options: SharedQueryCacheOptions = {}) {
     this.factory = factory;
     this.lingerMs = options.lingerMs ?? 1000;

@@ -20,13 +20,13 @@ import type { SeqId } from '../protocol/seqId.js';
 import type { Transport } from '../connection/deps.js';
 import type { SubscribeOptions, SubscriptionEvent, SubscriptionHandle, SubscriptionInfo, SubscriptionStatus } from './types.js';
 
-/** What a subscription needs from its registry. */
+/** What a subscription needs from its registry ({@link SubscriptionRegistry} implements it). */
 export interface SubscriptionOwner {
   /** The authenticated transport when the connection is ready. */
   readonly transport: Transport | undefined;
-  /** Forget this subscription (it ended). */
+  /** @internal Forget this subscription (it ended). */
   remove(subscription: Subscription): void;
-  /** A listener threw. */
+  /** @internal A listener threw. */
   reportListenerError(error: unknown, subscription: Subscription): void;
 }
 

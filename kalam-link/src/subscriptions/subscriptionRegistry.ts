@@ -16,7 +16,10 @@ export interface RegistryHost {
   reportError(error: KalamError): void;
 }
 
-/** The subscriptions of one link. */
+/**
+ * The subscriptions of one link (for other SDKs' authors: {@link KalamLink} drives it from its
+ * connection machine).
+ */
 export class SubscriptionRegistry implements SubscriptionOwner {
   private readonly subscriptions = new Map<string, Subscription>();
   private nextId = 0;
@@ -24,6 +27,11 @@ export class SubscriptionRegistry implements SubscriptionOwner {
   /** The authenticated transport while the connection is `ready`, else undefined. */
   transport: Transport | undefined;
 
+  /**
+   * An empty registry; it sends nothing until {@link SubscriptionRegistry.connectionReady}.
+   *
+   * @param host - lazy connect and error reporting
+   */
   constructor(private readonly host: RegistryHost) {}
 
   /** Number of registered subscriptions. */
@@ -117,10 +125,12 @@ export class SubscriptionRegistry implements SubscriptionOwner {
     for (const subscription of all) subscription.close();
   }
 
+  /** @internal A subscription ended: forget it (SubscriptionOwner). */
   remove(subscription: Subscription): void {
     if (this.subscriptions.get(subscription.id) === subscription) this.subscriptions.delete(subscription.id);
   }
 
+  /** @internal A subscription's listener threw (SubscriptionOwner). */
   reportListenerError(error: unknown, subscription: Subscription): void {
     this.host.reportError(
       error instanceof KalamError ? error : new KalamError('INTERNAL', `a listener of subscription ${subscription.id} threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error, subscriptionId: subscription.id }),

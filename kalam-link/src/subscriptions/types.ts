@@ -15,7 +15,9 @@ export type SubscriptionStatus = 'pending' | 'loading' | 'ready' | 'resuming' | 
 
 /** The server acknowledged the subscription. */
 export interface AckEvent {
+  /** Event tag. */
   readonly type: 'ack';
+  /** The projection's columns (with `pk` flags). */
   readonly schema: readonly SchemaField[];
   /** `true`/`false` when the subscribe carried `from`; `undefined` otherwise (or on servers without the extension). */
   readonly resumed: boolean | undefined;
@@ -23,53 +25,87 @@ export interface AckEvent {
 
 /** One snapshot batch. `final` is true on the last one (the subscription is then ready). */
 export interface SnapshotEvent {
+  /** Event tag. */
   readonly type: 'snapshot';
+  /** This batch's rows. */
   readonly rows: readonly Row[];
+  /** The batch's control block (number, `has_more`, `last_seq_id`). */
   readonly batch: BatchControl;
+  /** True on the last batch. */
   readonly final: boolean;
 }
 
 /** The server could not resume: drop every row you hold for this subscription; a fresh snapshot follows. */
 export interface ResetEvent {
+  /** Event tag. */
   readonly type: 'reset';
 }
 
 /** A row entered the result set. */
 export interface InsertEvent {
+  /** Event tag. */
   readonly type: 'insert';
+  /** The new row. */
   readonly row: Row;
+  /** SeqId of the change. */
   readonly seq: SeqId;
 }
 
 /** A row of the result set changed. `row` is the complete new row; `oldRow` what the server sent of the old one. */
 export interface UpdateEvent {
+  /** Event tag. */
   readonly type: 'update';
+  /** The complete new row. */
   readonly row: Row;
+  /** The old row as sent (changed columns + pk + `_seq`), when sent. */
   readonly oldRow: Row | undefined;
+  /** SeqId of the change. */
   readonly seq: SeqId;
 }
 
 /** A row left the result set (deleted, or no longer matches the WHERE). */
 export interface DeleteEvent {
+  /** Event tag. */
   readonly type: 'delete';
+  /** The row that left. */
   readonly oldRow: Row;
+  /** SeqId of the change. */
   readonly seq: SeqId;
 }
 
 /** The subscription's status changed. */
 export interface StatusEvent {
+  /** Event tag. */
   readonly type: 'status';
+  /** The new status. */
   readonly status: SubscriptionStatus;
 }
 
 /** An error for this subscription. When `fatal`, the subscription is over (status `error` or `closed`). */
 export interface ErrorEvent {
+  /** Event tag. */
   readonly type: 'error';
+  /** What went wrong (its `subscriptionId` is set). */
   readonly error: KalamError;
+  /** The subscription is over. */
   readonly fatal: boolean;
 }
 
-/** Every event a subscription emits, in delivery order. */
+/**
+ * Every event a subscription emits, in delivery order. Narrow on `type`.
+ *
+ * @example
+ * ```ts
+ * handle.onEvent((e) => {
+ *   switch (e.type) {
+ *     case 'snapshot': rows.push(...e.rows); break;
+ *     case 'insert': rows.push(e.row); break;
+ *     case 'reset': rows.length = 0; break;
+ *     case 'error': if (e.fatal) console.error(e.error); break;
+ *   }
+ * });
+ * ```
+ */
 export type SubscriptionEvent =
   | AckEvent
   | SnapshotEvent
@@ -83,25 +119,36 @@ export type SubscriptionEvent =
 /** Row-change events only. */
 export type ChangeEvent = InsertEvent | UpdateEvent | DeleteEvent;
 
-/** Options of one live query subscription. */
+/**
+ * Options of one live query subscription.
+ *
+ * @example
+ * ```ts
+ * link.subscribe('SELECT * FROM app.messages WHERE room = $1', { params: ['general'], lastRows: 50 });
+ * ```
+ */
 export interface SubscribeOptions {
   /** Values for `$1..$n` in the SQL. */
   readonly params?: readonly ParamValue[];
   /** Rows per snapshot batch. @default 1000 (server default) */
   readonly batchSize?: number;
-  /** Snapshot only the newest N rows. */
+  /** Snapshot only the newest N rows. @default all rows */
   readonly lastRows?: number;
-  /** Start after this SeqId instead of taking a snapshot. */
+  /** Start after this SeqId instead of taking a snapshot. @default absent: snapshot, then changes */
   readonly from?: SeqId;
-  /** Subscription id; generated when absent. Must be unique per client. */
+  /** Subscription id; must be unique per client. @default generated (`sub-1`, `sub-2`, …) */
   readonly id?: string;
 }
 
 /** Public view of one subscription (see `listSubscriptions()`). */
 export interface SubscriptionInfo {
+  /** Subscription id. */
   readonly id: string;
+  /** The SQL text. */
   readonly sql: string;
+  /** The statement parameters. */
   readonly params: readonly ParamValue[];
+  /** Current status. */
   readonly status: SubscriptionStatus;
   /** Highest SeqId the application has received (the resume point), if any. */
   readonly lastSeqId: SeqId | undefined;
@@ -109,10 +156,16 @@ export interface SubscriptionInfo {
   readonly eventsDelivered: number;
 }
 
-/** A live subscription handle. */
+/**
+ * A live subscription handle, returned by {@link KalamLink.subscribe}. Wrap it in a
+ * {@link LiveQuery} for a materialised result set.
+ */
 export interface SubscriptionHandle {
+  /** Subscription id. */
   readonly id: string;
+  /** The SQL text. */
   readonly sql: string;
+  /** The statement parameters. */
   readonly params: readonly ParamValue[];
   /** Current status. */
   readonly status: SubscriptionStatus;
