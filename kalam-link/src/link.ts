@@ -467,7 +467,9 @@ export class KalamLink implements AsyncDisposable {
     if (TERMINAL.has(to) || (to === 'closed' && snapshot.lastClose?.action === 'stop' && snapshot.error !== undefined)) {
       this.registry.failAll(terminalError(to, snapshot.error));
     }
-    const reason = snapshot.error?.message ?? snapshot.lastClose?.reason;
+    // The last close's reason explains going down, not the way back up.
+    const down = to === 'reconnecting' || to === 'closed' || TERMINAL.has(to);
+    const reason = down ? snapshot.error?.message ?? snapshot.lastClose?.reason : undefined;
     this.emitter.emit('transition', reason === undefined ? { from, to, event: this.lastEvent } : { from, to, event: this.lastEvent, reason });
   }
 }

@@ -143,3 +143,31 @@ test('heartbeat: a half-open socket (no frame after a ping) is abandoned and a n
   expect(hub.sockets[0]?.clientClose?.code).toBe(1000);
   await link.close();
 });
+
+test('a transition carries the close reason going down, not on the way back up', async () => {
+  const { link, hub, clock } = make();
+  const transitions: string[] = [];
+  link.on('transition', (t) => transitions.push(`${t.from}->${t.to}:${t.reason ?? ''}`));
+  const ready = link.connect();
+  await flush();
+  hub.last.open();
+  await flush();
+  hub.last.authOk();
+  await ready;
+  hub.last.serverClose(1001, 'server shutting down');
+  await flush();
+  await clock.advance(1);
+  await flush();
+  hub.last.open();
+  await flush();
+  hub.last.authOk();
+  await flush();
+  expect(link.state).toBe('ready');
+  expect(transitions.slice(3)).toEqual([
+    'ready->reconnecting:server shutting down',
+    'reconnecting->connecting:',
+    'connecting->authenticating:',
+    'authenticating->ready:',
+  ]);
+  await link.close();
+});
