@@ -48,7 +48,7 @@ export type ProvidedToken =
     };
 
 /**
- * Factories for {@link AuthProvider}s: pass one as {@link LinkOptions.auth}.
+ * Factories for {@link AuthProvider}s: pass one as the link's `auth` option.
  *
  * @example
  * ```ts

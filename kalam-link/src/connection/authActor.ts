@@ -3,7 +3,7 @@ import type { TokenInfo } from '../auth.js';
 import { KalamError } from '../errors.js';
 import type { ConnectionDeps } from './deps.js';
 
-/** Input of {@link fetchTokenActor}. */
+/** Input of the connection machine's token-fetch actor (`fetchToken`). */
 export interface FetchTokenInput {
   /** The host (its `getToken` is called). */
   readonly deps: ConnectionDeps;

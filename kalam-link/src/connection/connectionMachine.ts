@@ -52,7 +52,7 @@ export interface LastClose {
   readonly code: number;
   /** Close reason text (may be empty). */
   readonly reason: string;
-  /** What the client did about it ({@link closeAction}). */
+  /** What the client did about it (`closeAction(code)`). */
   readonly action: CloseAction;
 }
 

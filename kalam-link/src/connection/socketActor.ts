@@ -51,7 +51,7 @@ export type SocketEvent =
       readonly type: 'LIFE';
     };
 
-/** Input of {@link socketActor}. */
+/** Input of the connection machine's socket actor (`socket`). */
 export interface SocketInput {
   /** The host's platform seams and callbacks. */
   readonly deps: ConnectionDeps;

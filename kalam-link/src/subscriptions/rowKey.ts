@@ -4,7 +4,7 @@
 import type { CellValue, SchemaField } from '../protocol/messages.js';
 
 /**
- * How {@link LiveRows} identifies a row: a column name, several column names (composite key), or a
+ * How a live result set (`LiveRows`, `LiveQuery`) identifies a row: a column name, several column names (composite key), or a
  * function returning a string. When absent, the schema's `pk` columns are used.
  *
  * @example
