@@ -45,7 +45,7 @@ export class Runtime {
           user: s.user,
           remoteAddress: s.remoteAddress,
           createdAt: s.createdAt,
-          lastPingAt: s.lastPingAt,
+          lastPingAt: s.lastActivityAt,
           subscriptionCount: s.subscriptions.size,
           serialization: s.serialization,
         })),
@@ -148,7 +148,7 @@ export class Runtime {
     return {
       last_seq_id: sub.lastSeq.toString(10),
       changes: sub.changes,
-      last_ping_at: session.lastPingAt === undefined ? null : session.lastPingAt * 1000,
+      last_ping_at: session.lastActivityAt * 1000,
     };
   }
 }

@@ -50,7 +50,6 @@ export class Session implements SubscriptionHost {
   readonly id = randomBytes(16).toString('hex');
   readonly createdAt = Date.now();
   readonly subscriptions = new Map<string, LiveSubscription>();
-  lastPingAt: number | undefined;
   #state: SessionState = 'auth_pending';
   #principal: Principal | undefined;
   #protocol: ProtocolOptions = JSON_NONE;
@@ -122,6 +121,10 @@ export class Session implements SubscriptionHost {
   get remoteAddress(): string {
     return this.transport.remoteAddress;
   }
+  /** Last inbound frame (any frame counts as life), ms since the epoch. */
+  get lastActivityAt(): number {
+    return this.#lastInboundAt;
+  }
 
   // ---------------------------------------------------------------- inbound
 
@@ -186,7 +189,6 @@ export class Session implements SubscriptionHost {
         return;
       }
       case 'ping':
-        this.lastPingAt = Date.now();
         if (!this.compat) this.send({ type: 'pong' });
         return;
     }

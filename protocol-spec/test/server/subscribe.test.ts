@@ -98,7 +98,7 @@ it('pages the snapshot with batch_size and next_batch: statuses, cursors, final 
   expect(await c.next('error')).toMatchObject({ subscription_id: 'p' });
 });
 
-it('last_rows sends only the newest N rows; last_rows > batch_size is UNSUPPORTED', async () => {
+it('last_rows sends only the newest N rows; last_rows > batch_size is UNSUPPORTED; batch_size > 10000 is INVALID_ARGUMENT', async () => {
   const t = await table();
   await sql(h.url(), alice, `INSERT INTO ${t} (id, title) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')`);
   const c = await connect(alice);
@@ -107,6 +107,8 @@ it('last_rows sends only the newest N rows; last_rows > batch_size is UNSUPPORTE
   expect(batch.rows.map((r) => r['id'])).toEqual([3, 4]);
   c.subscribe('bad', `SELECT * FROM ${t}`, { last_rows: 20, batch_size: 10 });
   expect(await c.next('error')).toMatchObject({ subscription_id: 'bad', code: 'UNSUPPORTED' });
+  c.subscribe('huge', `SELECT * FROM ${t}`, { batch_size: 10_001 });
+  expect(await c.next('error')).toMatchObject({ subscription_id: 'huge', code: 'INVALID_ARGUMENT' });
 });
 
 it('without options: live only — ack ready with last_seq_id = S, no batch, then changes', async () => {

@@ -56,7 +56,7 @@ const CATCHUP_PAGE = 1000;
 /** One registered subscription. */
 export class LiveSubscription {
   readonly createdAt = Date.now();
-  /** Events delivered (snapshot batches and changes). */
+  /** `change` events delivered. */
   changes = 0;
   /** SeqId of the last event delivered to this subscription (next change's `prev_seq`), in wire form. */
   #last = new WireSeq(0n);
@@ -84,7 +84,11 @@ export class LiveSubscription {
     this.#prefix = subscriberPrefix(id);
     const base = `${plan.projectionKey}\u0000${host.codec.serialization}\u0000`;
     this.#keys = { insert: `${base}insert`, update: `${base}update`, delete: `${base}delete` };
-    this.#batchSize = Math.min(Math.max(1, Math.floor(options?.batch_size ?? host.defaultBatchSize)), host.maxBatchSize);
+    const batchSize = options?.batch_size ?? host.defaultBatchSize;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > host.maxBatchSize) {
+      throw new KalamError('INVALID_ARGUMENT', `batch_size must be an integer in 1..${host.maxBatchSize}, got ${batchSize}`);
+    }
+    this.#batchSize = batchSize;
     this.#lastRows = options?.last_rows;
     if (this.#lastRows !== undefined && (!Number.isInteger(this.#lastRows) || this.#lastRows < 0)) {
       throw new KalamError('INVALID_ARGUMENT', 'last_rows must be a non-negative integer');
@@ -219,7 +223,6 @@ export class LiveSubscription {
     };
     if (first) this.#ack(total, control, resumed);
     this.host.send({ type: 'initial_data_batch', subscription_id: this.id, rows: scan.rows, batch_control: control });
-    this.changes++;
     this.#batchNum++;
     if (lastRowSeq !== undefined) this.#cursor = lastRowSeq;
     if (scan.hasMore) return;
