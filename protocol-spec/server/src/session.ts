@@ -153,7 +153,8 @@ export class Session implements SubscriptionHost {
     try {
       message = decodeInbound(data, isBinary, this.#protocol.serialization, this.rt.config.limits.maxFrameBytes);
     } catch (e) {
-      this.#error('PROTOCOL', KalamError.is(e) ? e.message : 'malformed frame', undefined, 'protocol');
+      const tooLarge = KalamError.is(e, 'MESSAGE_TOO_LARGE');
+      this.#error(tooLarge ? 'MESSAGE_TOO_LARGE' : 'PROTOCOL', KalamError.is(e) ? e.message : 'malformed frame', undefined, 'protocol');
       return;
     }
     if (!isClientMessage(message)) {

@@ -29,11 +29,13 @@ async function alive(c: Client): Promise<void> {
   await c.next('pong');
 }
 
-it('a frame over 1 MiB (text or binary) gets MESSAGE_TOO_LARGE and the connection stays open', async () => {
+it('a frame over 1 MiB (text, binary, or inflated gzip) gets MESSAGE_TOO_LARGE and the connection stays open', async () => {
   const c = await connect();
   c.sendRaw('x'.repeat(1024 * 1024 + 1));
   expect(await c.next('error')).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
   c.sendRaw(new Uint8Array(1024 * 1024 + 1));
+  expect(await c.next('error')).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+  c.sendRaw(new Uint8Array(gzipSync(Buffer.alloc(2 * 1024 * 1024, 0x20)))); // small on the wire, 2 MiB inflated
   expect(await c.next('error')).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
   await alive(c);
   expect(c.closeInfo).toBeUndefined();

@@ -55,20 +55,12 @@ async function login(rt: Runtime, req: IncomingMessage, res: ServerResponse): Pr
   });
 }
 
-/** The principal of a request: `Authorization: Bearer <jwt>` (or Basic credentials). */
+/** The principal of a request: `Authorization: Bearer <jwt>` (PROTOCOL.md §2.3). */
 export async function authenticateRequest(rt: Runtime, req: IncomingMessage): Promise<Principal> {
   const token = bearerToken(req.headers.authorization);
-  if (token !== undefined) {
-    const user = userForClaims(rt.engine, await rt.tokens.verify(token));
-    return { user: user.name, role: user.role };
-  }
-  const basic = basicCredentials(req);
-  if (basic !== undefined) {
-    const principal = await rt.engine.verifyPassword(basic.username, basic.password);
-    if (principal === null) throw new KalamError('AUTH_FAILED', 'invalid username or password');
-    return principal;
-  }
-  throw new KalamError('AUTH_REQUIRED', 'Authorization: Bearer <token> required');
+  if (token === undefined) throw new KalamError('AUTH_REQUIRED', 'Authorization: Bearer <token> required');
+  const user = userForClaims(rt.engine, await rt.tokens.verify(token));
+  return { user: user.name, role: user.role };
 }
 
 async function sql(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -11,7 +11,10 @@ import {
   type Serialization,
   createCodec,
   decodeFrame,
+  decodePayload,
   GZIP_THRESHOLD_BYTES,
+  isGzip,
+  KalamError,
 } from '@kalam/link/protocol';
 
 /** One codec per serialization, with the server's inbound frame limit. */
@@ -25,13 +28,24 @@ export function createCodecs(maxFrameBytes: number): Codecs {
   return { json: createCodec('json', { maxFrameBytes }), msgpack: createCodec('msgpack', { maxFrameBytes }) };
 }
 
-/** Decode one inbound frame; throws `KalamError('PROTOCOL')`. */
+/**
+ * Decode one inbound frame. Throws `KalamError` `PROTOCOL` (malformed) or `MESSAGE_TOO_LARGE`
+ * (a gzip payload inflating past the frame limit, PROTOCOL.md §12).
+ */
 export function decodeInbound(data: Buffer, isBinary: boolean, serialization: Serialization, maxFrameBytes: number): Message {
-  const frame: Frame = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8');
-  return decodeFrame(frame, serialization, {
-    maxFrameBytes,
-    inflate: (gz) => gunzipSync(gz, { maxOutputLength: maxFrameBytes + 1 }),
-  });
+  if (!isBinary) return decodeFrame(data.toString('utf8'), serialization, { maxFrameBytes });
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (!isGzip(bytes)) return decodeFrame(bytes, serialization, { maxFrameBytes });
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(bytes, { maxOutputLength: maxFrameBytes });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new KalamError('MESSAGE_TOO_LARGE', `gzip payload inflates past the ${maxFrameBytes}-byte limit`);
+    }
+    throw new KalamError('PROTOCOL', `invalid gzip frame: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return decodePayload(new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength), serialization, { maxFrameBytes });
 }
 
 /** The frame to put on the wire: gzip-wrapped (binary) when negotiated, large enough and smaller. */
