@@ -58,7 +58,10 @@ async function login(rt: Runtime, req: IncomingMessage, res: ServerResponse): Pr
 /** The principal of a request: `Authorization: Bearer <jwt>` (PROTOCOL.md §2.3). */
 export async function authenticateRequest(rt: Runtime, req: IncomingMessage): Promise<Principal> {
   const token = bearerToken(req.headers.authorization);
-  if (token === undefined) throw new KalamError('AUTH_REQUIRED', 'Authorization: Bearer <token> required');
+  if (token === undefined) {
+    if (req.headers.authorization === undefined) throw new KalamError('AUTH_REQUIRED', 'Authorization: Bearer <token> required');
+    throw new KalamError('AUTH_FAILED', 'unusable credentials: Authorization: Bearer <token> required');
+  }
   const user = userForClaims(rt.engine, await rt.tokens.verify(token));
   return { user: user.name, role: user.role };
 }
