@@ -17,7 +17,8 @@ const CHILD = fileURLToPath(new URL('../fanout-child.mjs', import.meta.url));
  * @param {object} [o.serverOptions] passed to startServer
  * @param {object} [o.clientOptions] passed to connectClients in the child
  * @param {number} o.C connections
- * @param {number} [o.S] subscriptions per connection (deliveries per client per broadcast)
+ * @param {number} [o.S] subscriptions per connection
+ * @param {number} [o.deliveriesPerClient] deliveries per client per broadcast (default S)
  * @param {number} o.N measured broadcasts
  * @param {number} o.warmup warm-up broadcasts
  * @param {number} [o.rate] broadcasts per second; 0 = saturate
@@ -26,6 +27,8 @@ const CHILD = fileURLToPath(new URL('../fanout-child.mjs', import.meta.url));
  */
 export async function runFanout(o) {
   const S = o.S ?? 1;
+  // Deliveries each client gets per broadcast: S when every subscription matches every row.
+  const D = o.deliveriesPerClient ?? S;
   const rate = o.rate ?? 0;
   const window = o.window ?? Math.max(256, Math.ceil(20000 / o.C));
   const total = o.warmup + o.N;
@@ -63,10 +66,10 @@ export async function runFanout(o) {
       url: server.url,
       C: o.C,
       S,
-      perClientPerBroadcast: S,
-      warmupPerClient: o.warmup * S,
-      expectedTotal: total * o.C * S,
-      expectedMeasured: o.N * o.C * S,
+      perClientPerBroadcast: D,
+      warmupPerClient: o.warmup * D,
+      expectedTotal: total * o.C * D,
+      expectedMeasured: o.N * o.C * D,
     });
     const ready = await waitEvent('ready');
     await server.waitReady(o.C * S);
@@ -121,8 +124,8 @@ export async function runFanout(o) {
       subscriptions: ready.subscriptions,
       payloadBytes: server.payloadBytes,
       delivered: result.measured,
-      expected: o.N * o.C * S,
-      complete: result.measured === o.N * o.C * S,
+      expected: o.N * o.C * D,
+      complete: result.measured === o.N * o.C * D,
       deliveriesPerSec,
       p50: result.latency.p50,
       p90: result.latency.p90,
@@ -133,6 +136,7 @@ export async function runFanout(o) {
       serverUsPerDelivery: (serverCpuMs * 1000) / result.measured,
       serverSysUsPerDelivery: cpu.system / result.measured,
       clientUsPerDelivery: (result.clientCpuMs * 1000) / result.measured,
+      ...(server.extraStats ? server.extraStats() : {}),
       ...(profile ? { profile } : {}),
     };
   } finally {

@@ -36,9 +36,21 @@ export async function startKalam({ limits, table = true } = {}) {
   };
 }
 
-/** `INSERT` of rows `[first, first + n)` all stamped with `ts`. */
-export function insertSql(first, n, ts) {
+/** Width of one id group (see {@link groupRange}). */
+export const GROUP_WIDTH = 10_000_000;
+
+/** Subscription WHERE for id group `g`: rows written with `groups` > 1 land in group `index % groups`. */
+export function groupRange(g) {
+  return `id >= ${g * GROUP_WIDTH} AND id < ${(g + 1) * GROUP_WIDTH}`;
+}
+
+/** `INSERT` of rows `[first, first + n)` all stamped with `ts`; with `groups` > 1 row r gets id group r % groups. */
+export function insertSql(first, n, ts, groups = 1) {
   const values = [];
-  for (let i = 0; i < n; i++) values.push(`(${first + i}, '${TITLE}', '${BODY}', ${ts})`);
+  for (let i = 0; i < n; i++) {
+    const r = first + i;
+    const id = groups > 1 ? (r % groups) * GROUP_WIDTH + r : r;
+    values.push(`(${id}, '${TITLE}', '${BODY}', ${ts})`);
+  }
   return `INSERT INTO ${TABLE} (id, title, body, ts) VALUES ${values.join(', ')}`;
 }

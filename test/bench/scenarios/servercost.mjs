@@ -10,6 +10,7 @@ import { startKalam, insertSql } from '../lib/kalamServer.mjs';
 import { postJson } from '../lib/kalamHttp.mjs';
 import { forkChild } from '../lib/child.mjs';
 import { sleep } from '../lib/clock.mjs';
+import { applyCorkPatch } from '../lib/corkPatch.mjs';
 
 export async function run({ C = 100, rows = 2000, batch = 20, profile = false }) {
   const kalam = await startKalam();
@@ -50,20 +51,10 @@ export async function run({ C = 100, rows = 2000, batch = 20, profile = false })
     WebSocket.prototype.send = function countOnly(frame) { sends++; bytes += frame.length ?? frame.byteLength; };
     const stubbed = await measure('stubbed');
     WebSocket.prototype.send = realSend;
-    // What-if: cork each socket for the rest of the tick on its first send (one writev per socket
-    // per commit instead of one per change). A bench-only patch to size the opportunity.
-    const corked = new Set();
-    WebSocket.prototype.send = function corkedSend(data, options, cb) {
-      const socket = this._socket;
-      if (socket && !corked.has(socket)) {
-        corked.add(socket);
-        socket.cork();
-        process.nextTick(() => { corked.delete(socket); socket.uncork(); });
-      }
-      return realSend.call(this, data, options, cb);
-    };
+    // What-if: one writev per socket per commit (lib/corkPatch.mjs).
+    const restore = applyCorkPatch();
     const corkedRun = await measure('corked');
-    WebSocket.prototype.send = realSend;
+    restore();
     return { C, rows, real, stubbed, corked: corkedRun, stubbedSends: sends, frameBytes: bytes / sends };
   } finally {
     WebSocket.prototype.send = realSend;
