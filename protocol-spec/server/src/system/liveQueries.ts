@@ -2,11 +2,11 @@
  * `system.live_queries`: one RocksDB row per acknowledged subscription, keyed by `live_id`.
  *
  * Writes are issued in the tick of the event that causes them (ack, unsubscribe, close, kill…)
- * and applied in order through one queue; reads and KILL wait for the queue, so a reader never
+ * and applied in order through one queue (coalesced into batches); reads and KILL wait for the queue, so a reader never
  * sees a row whose removal was already decided. Per-change counters (`changes`, `last_seq_id`,
  * `last_ping_at`) live in memory and are overlaid on read instead of rewriting the row per event.
  */
-import type { ColumnDef, NamespacedKv, SystemTableProvider } from '../engine/types.js';
+import type { ColumnDef, KvOp, NamespacedKv, SystemTableProvider } from '../engine/types.js';
 import type { Row } from '@kalam/link/protocol';
 
 /** The stored part of a `system.live_queries` row. */
@@ -58,6 +58,8 @@ export class LiveQueryStore {
   readonly #counters: (liveId: string) => LiveCounters | undefined;
   #tail: Promise<void> = Promise.resolve();
   #failed: unknown;
+  #pending: KvOp[] = [];
+  #scheduled = false;
 
   constructor(kv: NamespacedKv, counters: (liveId: string) => LiveCounters | undefined) {
     this.#kv = kv;
@@ -71,13 +73,12 @@ export class LiveQueryStore {
 
   /** Write the row of a newly acknowledged subscription. */
   put(record: LiveQueryRecord): void {
-    void this.#enqueue(() => this.#kv.put(record.live_id, JSON.stringify(record)));
+    this.#write({ type: 'put', key: record.live_id, value: JSON.stringify(record) });
   }
 
   /** Delete rows. */
   delete(liveIds: readonly string[]): void {
-    if (liveIds.length === 0) return;
-    void this.#enqueue(() => this.#kv.batch(liveIds.map((key) => ({ type: 'del' as const, key }))));
+    for (const key of liveIds) this.#write({ type: 'del', key });
   }
 
   /** Resolves when every write issued so far is in RocksDB. */
@@ -110,6 +111,19 @@ export class LiveQueryStore {
   /** First write error, if any (writes never reject the caller). */
   get failure(): unknown {
     return this.#failed;
+  }
+
+  /** Writes issued in one burst (e.g. a socket closing with 1000 subscriptions) go out as one batch, in order. */
+  #write(op: KvOp): void {
+    this.#pending.push(op);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    void this.#enqueue(async () => {
+      this.#scheduled = false;
+      const ops = this.#pending;
+      this.#pending = [];
+      if (ops.length > 0) await this.#kv.batch(ops);
+    });
   }
 
   #enqueue(op: () => Promise<void>): Promise<void> {
