@@ -8,7 +8,6 @@ import type {
   Row,
   SchemaField,
   SeqId,
-  SubscriptionEvent as LinkSubscriptionEvent,
   SubscriptionHandle,
   SubscriptionStatus,
 } from '@kalam/link';
@@ -69,13 +68,13 @@ export class Subscription<R extends object = Row> implements AsyncIterable<Subsc
    * @internal Created by `KalamClient.subscribe`: `open` registers the kalam-link subscription with
    * a listener that receives every event from the first one.
    */
-  constructor(open: (listener: (event: LinkSubscriptionEvent) => void) => SubscriptionHandle, hooks: SubscriptionHooks<R>) {
+  constructor(open: (listener: (event: SubscriptionEvent<Row>) => void) => SubscriptionHandle, hooks: SubscriptionHooks<R>) {
     this.#hooks = hooks;
     this.#ready = new Promise<Subscription<R>>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
     this.#ready.catch(() => {});
-    const early: LinkSubscriptionEvent[] = [];
+    const early: Array<SubscriptionEvent<Row>> = [];
     let opened = false;
     this.#handle = open((event) => {
       if (opened) this.#dispatch(event as SubscriptionEvent<R>);

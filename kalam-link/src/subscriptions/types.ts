@@ -23,12 +23,16 @@ export interface AckEvent {
   readonly resumed: boolean | undefined;
 }
 
-/** One snapshot batch. `final` is true on the last one (the subscription is then ready). */
-export interface SnapshotEvent {
+/**
+ * One snapshot batch. `final` is true on the last one (the subscription is then ready).
+ *
+ * @typeParam R - the row type (`Row` in kalam-link; the application's row type in the SDKs)
+ */
+export interface SnapshotEvent<R = Row> {
   /** Event tag. */
   readonly type: 'snapshot';
   /** This batch's rows. */
-  readonly rows: readonly Row[];
+  readonly rows: readonly R[];
   /** The batch's control block (number, `has_more`, `last_seq_id`). */
   readonly batch: BatchControl;
   /** True on the last batch. */
@@ -41,34 +45,46 @@ export interface ResetEvent {
   readonly type: 'reset';
 }
 
-/** A row entered the result set. */
-export interface InsertEvent {
+/**
+ * A row entered the result set.
+ *
+ * @typeParam R - the row type
+ */
+export interface InsertEvent<R = Row> {
   /** Event tag. */
   readonly type: 'insert';
   /** The new row. */
-  readonly row: Row;
+  readonly row: R;
   /** SeqId of the change. */
   readonly seq: SeqId;
 }
 
-/** A row of the result set changed. `row` is the complete new row; `oldRow` what the server sent of the old one. */
-export interface UpdateEvent {
+/**
+ * A row of the result set changed. `row` is the complete new row; `oldRow` what the server sent of the old one.
+ *
+ * @typeParam R - the row type
+ */
+export interface UpdateEvent<R = Row> {
   /** Event tag. */
   readonly type: 'update';
   /** The complete new row. */
-  readonly row: Row;
+  readonly row: R;
   /** The old row as sent (changed columns + pk + `_seq`), when sent. */
-  readonly oldRow: Row | undefined;
+  readonly oldRow: R | undefined;
   /** SeqId of the change. */
   readonly seq: SeqId;
 }
 
-/** A row left the result set (deleted, or no longer matches the WHERE). */
-export interface DeleteEvent {
+/**
+ * A row left the result set (deleted, or no longer matches the WHERE).
+ *
+ * @typeParam R - the row type
+ */
+export interface DeleteEvent<R = Row> {
   /** Event tag. */
   readonly type: 'delete';
   /** The row that left. */
-  readonly oldRow: Row;
+  readonly oldRow: R;
   /** SeqId of the change. */
   readonly seq: SeqId;
 }
@@ -92,7 +108,11 @@ export interface ErrorEvent {
 }
 
 /**
- * Every event a subscription emits, in delivery order. Narrow on `type`.
+ * Every event a subscription emits, in delivery order. Narrow on `type`. Generic over the row
+ * type so that the SDKs type rows as the application's (`SubscriptionEvent<Todo>`); kalam-link
+ * itself uses the default, `Row`.
+ *
+ * @typeParam R - the row type
  *
  * @example
  * ```ts
@@ -106,18 +126,22 @@ export interface ErrorEvent {
  * });
  * ```
  */
-export type SubscriptionEvent =
+export type SubscriptionEvent<R = Row> =
   | AckEvent
-  | SnapshotEvent
+  | SnapshotEvent<R>
   | ResetEvent
-  | InsertEvent
-  | UpdateEvent
-  | DeleteEvent
+  | InsertEvent<R>
+  | UpdateEvent<R>
+  | DeleteEvent<R>
   | StatusEvent
   | ErrorEvent;
 
-/** Row-change events only. */
-export type ChangeEvent = InsertEvent | UpdateEvent | DeleteEvent;
+/**
+ * Row-change events only.
+ *
+ * @typeParam R - the row type
+ */
+export type ChangeEvent<R = Row> = InsertEvent<R> | UpdateEvent<R> | DeleteEvent<R>;
 
 /**
  * Options of one live query subscription.
