@@ -100,8 +100,13 @@ export class Session implements SubscriptionHost {
     this.rt.registry.addRoute(sub);
   }
   async writable(): Promise<void> {
-    const low = this.rt.config.limits.maxOutboundBytes / 2;
-    while (this.#state !== 'closed' && this.transport.bufferedAmount > low) await new Promise((r) => setTimeout(r, 5));
+    const { maxOutboundBytes, clientTimeoutMs } = this.rt.config.limits;
+    const giveUpAt = Date.now() + clientTimeoutMs;
+    while (this.#state !== 'closed' && this.transport.bufferedAmount > maxOutboundBytes / 2) {
+      // a reader that never drains is a slow consumer even when nothing more is being sent
+      if (Date.now() >= giveUpAt) return this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer not draining');
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
   abort(sub: LiveSubscription, reason: string): void {
     this.rt.config.log(`connection ${this.id}: subscription ${sub.id}: ${reason}; closing so the client resumes`);
