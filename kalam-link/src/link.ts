@@ -12,6 +12,7 @@ import { executeSql, type QueryResult } from './http.js';
 import { resolveLinkOptions, type LinkOptions, type ResolvedLinkOptions } from './options.js';
 import type { ParamValue, Role } from './protocol/messages.js';
 import { LiveQuery, type LiveQueryViewOptions } from './subscriptions/liveQuery.js';
+import type { LiveRowsSnapshot } from './subscriptions/liveRows.js';
 import { SharedQueryCache, type SharedLiveQuery, type SharedLiveQueryOptions } from './subscriptions/sharedQueries.js';
 import { SubscriptionRegistry } from './subscriptions/subscriptionRegistry.js';
 import type { SubscribeOptions, SubscriptionEvent, SubscriptionHandle, SubscriptionInfo } from './subscriptions/types.js';
@@ -318,6 +319,23 @@ export class KalamLink implements AsyncDisposable {
   acquireLive<T extends object = Record<string, unknown>>(sql: string, options: SharedLiveQueryOptions<T> = {}): SharedLiveQuery<T> {
     if (this.disposed) throw new KalamError('CLOSED', 'the link is closed');
     return this.shared.acquire<T>(sql, options);
+  }
+
+  /**
+   * The current snapshot of the shared live query that {@link KalamLink.acquireLive} would return
+   * for the same SQL and options, or `undefined` when none is open (or it failed, or the link is
+   * closed). Takes no reference and opens nothing, so it is safe during a React render: a second
+   * component can show rows that are already loaded on its first render.
+   *
+   * @example
+   * ```ts
+   * const snapshot = link.peekLive<Todo>('SELECT * FROM app.todos');
+   * if (snapshot?.status === 'ready') render(snapshot.rows);
+   * ```
+   */
+  peekLive<T extends object = Record<string, unknown>>(sql: string, options: SharedLiveQueryOptions<T> = {}): LiveRowsSnapshot<T> | undefined {
+    if (this.disposed) return undefined;
+    return this.shared.peek<T>(sql, options);
   }
 
   /** id, sql, params, status, lastSeqId and events delivered of every subscription. */

@@ -1,12 +1,14 @@
 /**
  * The glue between `useSyncExternalStore` and `client.live()`: a per-hook store that acquires the
  * shared live query when React subscribes (commit phase) and releases it when React unsubscribes.
- * Sharing, refcounting and the linger all happen in kalam-link; this holds one reference at most.
+ * Before that, `getSnapshot` peeks at the shared query (no reference taken), so a component whose
+ * query is already live renders its rows on the first render. Sharing, refcounting and the linger
+ * all happen in kalam-link; this holds one reference at most.
  */
-import type { KalamClient, KalamError, LiveQuery, ParamValue, RowKeyOption, SeqId, SubscriptionStatus } from '@kalam/client';
+import type { KalamClient, KalamError, LiveOptions, LiveQuery, ParamValue, RowKeyOption, SeqId, SubscriptionStatus } from '@kalam/client';
 
 /**
- * Status of a `useLiveQuery` result: `loading` before the query is acquired (and on the server),
+ * Status of a `useLiveQuery` result: `loading` before the query is open (and on the server),
  * then the subscription's (`pending`, `ready`, `resuming`, `error`, `closed`), or `idle` when `enabled` is false.
  *
  * @example
@@ -37,7 +39,7 @@ export interface LiveQueryResult<R> {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
-/** The result before the live query is acquired, and on the server. */
+/** The result before the live query is open, and on the server. */
 export const LOADING: LiveQueryResult<never> = Object.freeze({ rows: EMPTY, status: 'loading', error: undefined, lastSeqId: undefined });
 /** The result of a disabled hook. */
 export const IDLE: LiveQueryResult<never> = Object.freeze({ rows: EMPTY, status: 'idle', error: undefined, lastSeqId: undefined });
@@ -78,21 +80,36 @@ export class LiveQueryStore<R extends object> {
     };
   };
 
-  getSnapshot = (): LiveQueryResult<R> => this.#query?.getSnapshot() ?? LOADING;
+  /** True between the first `subscribe` (commit) and the last unsubscribe. */
+  get held(): boolean {
+    return this.#query !== undefined;
+  }
+
+  /** The held query's snapshot; before commit, the shared query's if one is open (a peek), else `LOADING`. */
+  getSnapshot = (): LiveQueryResult<R> => this.#query?.getSnapshot() ?? this.#client.peekLive<R>(this.#spec.sql, this.#options()) ?? LOADING;
 
   getServerSnapshot = (): LiveQueryResult<R> => LOADING;
 
   #acquire(): LiveQuery<R> {
-    const { sql, params, key } = this.#spec;
-    return this.#client.live<R>(sql, {
-      ...(params === undefined ? {} : { params }),
-      ...(key === undefined ? {} : { key }),
-    });
+    return this.#client.live<R>(this.#spec.sql, this.#options());
   }
+
+  #options(): LiveOptions<R> {
+    return liveOptions(this.#spec);
+  }
+}
+
+/** The `client.live()` / `client.peekLive()` options of a spec (the same for both, so they find the same query). */
+export function liveOptions<R>(spec: LiveQuerySpec<R>): LiveOptions<R> {
+  return {
+    ...(spec.params === undefined ? {} : { params: spec.params }),
+    ...(spec.key === undefined ? {} : { key: spec.key }),
+  };
 }
 
 /** A store for a disabled hook. */
 export const IDLE_STORE = {
+  held: false,
   subscribe: (): (() => void) => () => {},
   getSnapshot: (): LiveQueryResult<never> => IDLE,
   getServerSnapshot: (): LiveQueryResult<never> => IDLE,

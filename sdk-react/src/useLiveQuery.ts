@@ -25,8 +25,9 @@ export interface UseLiveQueryOptions<R> {
  *
  * Components using the same SQL and params share one server subscription (counted by kalam-link,
  * kept a short linger after the last unmount, so StrictMode and route changes do not resubscribe).
- * Unchanged rows keep their identity, so `memo` children skip re-rendering. During server rendering
- * it returns status `loading` and opens no socket.
+ * Unchanged rows keep their identity, so `memo` children skip re-rendering. When the same query is
+ * already live (another component shows it), the first render already has its rows — no `loading`
+ * flash. During server rendering it returns status `loading` and opens no socket.
  *
  * @example
  * ```tsx
@@ -39,6 +40,11 @@ export interface UseLiveQueryOptions<R> {
  * ```
  */
 export function useLiveQuery<R extends object = Row>(sql: string, options: UseLiveQueryOptions<R> = {}): LiveQueryResult<R> {
+  return useLiveQueryState<R>(sql, options).result;
+}
+
+/** `useLiveQuery`'s result and whether its store holds the query yet (committed), for the Suspense variant. */
+export function useLiveQueryState<R extends object>(sql: string, options: UseLiveQueryOptions<R>): { readonly held: boolean; readonly result: LiveQueryResult<R> } {
   const client = useKalamClient();
   const enabled = options.enabled ?? true;
   const spec: LiveQuerySpec<R> = { sql, params: options.params, key: options.key };
@@ -46,5 +52,6 @@ export function useLiveQuery<R extends object = Row>(sql: string, options: UseLi
   // The store only changes when the query does; `spec` is read through `id`.
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const store = useMemo(() => (enabled ? new LiveQueryStore<R>(client, spec) : IDLE_STORE), [client, id, enabled]);
-  return useSyncExternalStore<LiveQueryResult<R>>(store.subscribe, store.getSnapshot, store.getServerSnapshot);
+  const result = useSyncExternalStore<LiveQueryResult<R>>(store.subscribe, store.getSnapshot, store.getServerSnapshot);
+  return { held: store.held, result };
 }

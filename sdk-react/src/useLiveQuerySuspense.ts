@@ -1,7 +1,7 @@
-import { KalamError, type KalamClient, type LiveQuery, type ParamValue, type Row, type RowKeyOption } from '@kalam/client';
+import { KalamError, type KalamClient, type ParamValue, type Row, type RowKeyOption } from '@kalam/client';
 import { useKalamClient } from './KalamProvider.js';
-import { LOADING, specKey, type LiveQueryResult } from './liveQueryStore.js';
-import { useLiveQuery } from './useLiveQuery.js';
+import { liveOptions, specKey, type LiveQueryResult, type LiveQuerySpec } from './liveQueryStore.js';
+import { useLiveQueryState } from './useLiveQuery.js';
 
 /**
  * Options of {@link useLiveQuerySuspense}.
@@ -18,6 +18,16 @@ export interface UseLiveQuerySuspenseOptions<R> {
   readonly key?: RowKeyOption<R>;
 }
 
+/**
+ * First loads in flight, per client and query. A render that must suspend takes no reference of
+ * its own: the first one starts the load here (one reference, released when it settles), and every
+ * other render of the same query — StrictMode's second render, React's retries, sibling components —
+ * suspends on the same promise. After the release, kalam-link's linger keeps the query open for the
+ * committed hook, which takes its own reference; if React retries later than the linger, the retry
+ * simply loads again. A load abandoned by its component holds its reference only until it settles
+ * (ready, failed, or the client closed).
+ */
+const loads = new WeakMap<KalamClient, Map<string, Promise<void>>>();
 /** Errors of suspended first loads, kept for the retry render (a suspended component keeps no state). */
 const failures = new WeakMap<KalamClient, Map<string, KalamError>>();
 /** On the server the component suspends for good: its Suspense fallback is rendered, no socket opens. */
@@ -28,7 +38,9 @@ const isReady = (status: string): boolean => status === 'ready' || status === 'r
 /**
  * Like {@link useLiveQuery}, but suspends (throws a promise to the nearest `<Suspense>`) until the
  * snapshot is loaded, and throws the `KalamError` to the nearest error boundary when the query fails.
- * Once shown, it does not suspend again (a reconnect shows status `resuming`).
+ * Once shown, it does not suspend again (a reconnect shows status `resuming`). It does not suspend
+ * at all when the same query is already loaded elsewhere. Rendering takes no reference beyond one
+ * per query being loaded, so StrictMode and abandoned renders leak no subscription.
  *
  * @example
  * ```tsx
@@ -41,37 +53,41 @@ const isReady = (status: string): boolean => status === 'ready' || status === 'r
  */
 export function useLiveQuerySuspense<R extends object = Row>(sql: string, options: UseLiveQuerySuspenseOptions<R> = {}): LiveQueryResult<R> {
   const client = useKalamClient();
-  const result = useLiveQuery<R>(sql, options);
-  if (result !== LOADING) {
-    if (result.status === 'error') throw result.error ?? new KalamError('SUBSCRIPTION_FAILED', 'live query failed');
-    return result;
-  }
+  const { held, result } = useLiveQueryState<R>(sql, options);
+  if (result.status === 'error') throw result.error ?? new KalamError('SUBSCRIPTION_FAILED', 'live query failed');
+  // Committed (the hook holds the query), or the shared query is already loaded: show it.
+  if (held || isReady(result.status)) return result;
   if (typeof document === 'undefined') throw SERVER_PENDING;
 
-  const id = specKey({ sql, params: options.params, key: options.key });
+  const spec: LiveQuerySpec<R> = { sql, params: options.params, key: options.key };
+  const id = specKey(spec);
   const failed = failures.get(client)?.get(id);
   if (failed !== undefined) {
     failures.get(client)?.delete(id);
     throw failed;
   }
-  // Not committed yet: hold a reference during render; after release, kalam-link's linger keeps
-  // the query alive until the committed hook acquires it again.
-  const query: LiveQuery<R> = client.live<R>(sql, {
-    ...(options.params === undefined ? {} : { params: options.params }),
-    ...(options.key === undefined ? {} : { key: options.key }),
-  });
-  const snapshot = query.getSnapshot();
-  if (isReady(snapshot.status)) {
-    query.close();
-    return snapshot;
-  }
-  throw query.ready().then(
-    () => query.close(),
-    (error: unknown) => {
-      query.close();
+  throw load(client, id, spec);
+}
+
+/** The in-flight first load of `spec` (started if none): resolves when it settled and its reference is released. */
+function load<R extends object>(client: KalamClient, id: string, spec: LiveQuerySpec<R>): Promise<void> {
+  let inFlight = loads.get(client);
+  if (inFlight === undefined) loads.set(client, (inFlight = new Map()));
+  const existing = inFlight.get(id);
+  if (existing !== undefined) return existing;
+  const byId = inFlight;
+  const query = client.live<R>(spec.sql, liveOptions(spec));
+  const settled = query
+    .ready()
+    .catch((error: unknown) => {
       let map = failures.get(client);
       if (map === undefined) failures.set(client, (map = new Map()));
       map.set(id, KalamError.is(error) ? error : new KalamError('SUBSCRIPTION_FAILED', String(error)));
-    },
-  );
+    })
+    .finally(() => {
+      byId.delete(id);
+      query.close();
+    });
+  byId.set(id, settled);
+  return settled;
 }

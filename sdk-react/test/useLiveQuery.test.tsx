@@ -91,6 +91,39 @@ test('StrictMode: one server subscription while mounted, none a linger after unm
   expect(client.listSubscriptions()).toEqual([]);
 });
 
+/** Records what every render of it saw, to check the first render. */
+function RecordingList({ log }: { log: Array<{ status: string; titles: string[] }> }): ReactNode {
+  const { rows, status } = useLiveQuery<Todo>(TODOS_SQL);
+  log.push({ status, titles: rows.map((t) => t.title) });
+  return <p data-testid="recording">{rows.length}</p>;
+}
+
+test('a component mounting a query that is already live renders its rows on the first render', async () => {
+  await insert(1, 'milk');
+  const tree = (children: ReactNode): ReactNode => (
+    <StrictMode>
+      <Providers client={client}>{children}</Providers>
+    </StrictMode>
+  );
+  const view = render(tree(<TodoList />));
+  await waitFor(() => expect(screen.getByTestId('list').dataset.status).toBe('ready'));
+
+  const second: Array<{ status: string; titles: string[] }> = [];
+  view.rerender(tree(<><TodoList /><RecordingList log={second} /></>));
+  expect(second[0]).toEqual({ status: 'ready', titles: ['milk'] });
+  expect(second.every((r) => r.status === 'ready')).toBe(true);
+
+  // Also while the query only lingers: the first list unmounts, a new user arrives within the linger.
+  view.rerender(tree(null));
+  const third: Array<{ status: string; titles: string[] }> = [];
+  view.rerender(tree(<RecordingList log={third} />));
+  expect(third[0]).toEqual({ status: 'ready', titles: ['milk'] });
+  expect(await fixture.liveQueries()).toHaveLength(1);
+  expect(client.listSubscriptions()).toHaveLength(1);
+  view.unmount();
+  await eventually(async () => (await fixture.liveQueries()).length === 0, 5000, 'subscription closed after the linger');
+});
+
 test('params are compared by value; enabled: false subscribes nothing and reports idle', async () => {
   await insert(1, 'milk');
   const { result, rerender } = renderHook(
@@ -174,6 +207,61 @@ test('useLiveQuerySuspense suspends until the snapshot is loaded, then stays liv
   expect(screen.getByTestId('suspense-list').dataset.status).toBe('ready');
   await insert(2, 'eggs');
   await waitFor(() => expect(items('suspense-list')).toEqual(['milk', 'eggs']));
+  expect(await fixture.liveQueries()).toHaveLength(1);
+});
+
+test('useLiveQuerySuspense under StrictMode: one server subscription while mounted, none a linger after unmount', async () => {
+  await insert(1, 'milk');
+  const view = render(
+    <StrictMode>
+      <Providers client={client}>
+        <Suspense fallback={<p data-testid="fallback">loading…</p>}>
+          <SuspenseList />
+          <SuspenseList />
+        </Suspense>
+      </Providers>
+    </StrictMode>,
+  );
+  expect(screen.getByTestId('fallback')).toBeTruthy();
+  expect(client.listSubscriptions()).toHaveLength(1); // both suspended renders wait on one load
+  await waitFor(() => expect(screen.getAllByTestId('suspense-list').map((el) => el.dataset.status)).toEqual(['ready', 'ready']));
+  expect(await fixture.liveQueries()).toHaveLength(1);
+  expect(client.listSubscriptions()).toHaveLength(1);
+  view.unmount();
+  await eventually(async () => (await fixture.liveQueries()).length === 0, 5000, 'subscription closed after the linger');
+  expect(client.listSubscriptions()).toEqual([]);
+});
+
+test('useLiveQuerySuspense unmounted while suspended leaks nothing: its load is released when it settles', async () => {
+  const view = render(
+    <StrictMode>
+      <Providers client={client}>
+        <Suspense fallback={<p data-testid="fallback">loading…</p>}>
+          <SuspenseList />
+        </Suspense>
+      </Providers>
+    </StrictMode>,
+  );
+  expect(screen.getByTestId('fallback')).toBeTruthy();
+  expect(client.listSubscriptions()).toHaveLength(1);
+  view.unmount();
+  await eventually(() => client.listSubscriptions().length === 0, 5000, 'the abandoned load released after the linger');
+  await eventually(async () => (await fixture.liveQueries()).length === 0, 5000, 'no server subscription left');
+});
+
+test('useLiveQuerySuspense does not suspend when the query is already loaded elsewhere', async () => {
+  await insert(1, 'milk');
+  const tree = (children: ReactNode): ReactNode => (
+    <Providers client={client}>
+      <TodoList />
+      <Suspense fallback={<p data-testid="fallback">loading…</p>}>{children}</Suspense>
+    </Providers>
+  );
+  const view = render(tree(null));
+  await waitFor(() => expect(screen.getByTestId('list').dataset.status).toBe('ready'));
+  view.rerender(tree(<SuspenseList />));
+  expect(screen.queryByTestId('fallback')).toBeNull();
+  expect(items('suspense-list')).toEqual(['milk']);
   expect(await fixture.liveQueries()).toHaveLength(1);
 });
 

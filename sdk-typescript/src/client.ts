@@ -8,11 +8,13 @@ import type {
   ConnectionState,
   KalamLink,
   LinkEventMap,
+  LiveRowsSnapshot,
   ParamValue,
   QueryResult as LinkQueryResult,
   Row,
   SchemaField,
   SeqId,
+  SharedLiveQueryOptions,
   SubscriptionInfo,
 } from '@kalam/link';
 import { abortError, onAbort } from './internal/abort.js';
@@ -187,14 +189,24 @@ export class KalamClient implements AsyncDisposable {
    */
   live<R extends object = Row>(sql: string, options: LiveOptions<R> = {}): LiveQuery<R> {
     if (options.signal?.aborted === true) throw abortError(options.signal);
-    const query = new LiveQuery<R>(
-      this.link.acquireLive<R>(sql, {
-        ...(options.params === undefined ? {} : { params: options.params }),
-        ...(options.key === undefined ? {} : { key: options.key }),
-      }),
-    );
+    const query = new LiveQuery<R>(this.link.acquireLive<R>(sql, sharedOptions(options)));
     onAbort(options.signal, () => query.close());
     return query;
+  }
+
+  /**
+   * The current `{ rows, status, error, lastSeqId }` of the live query that {@link KalamClient.live}
+   * would share for the same SQL and options, or `undefined` when none is open. Takes no reference
+   * and opens nothing (safe while rendering); call `live()` to hold the query.
+   *
+   * @example
+   * ```ts
+   * const snapshot = client.peekLive<Todo>('SELECT * FROM app.todos');
+   * console.log(snapshot?.status === 'ready' ? snapshot.rows.length : 'not loaded');
+   * ```
+   */
+  peekLive<R extends object = Row>(sql: string, options: Omit<LiveOptions<R>, 'signal'> = {}): LiveRowsSnapshot<R> | undefined {
+    return this.link.peekLive<R>(sql, sharedOptions(options));
   }
 
   /**
@@ -241,6 +253,14 @@ export class KalamClient implements AsyncDisposable {
   listSubscriptions(): SubscriptionInfo[] {
     return [...this.link.listSubscriptions()];
   }
+}
+
+/** The options `live()` and `peekLive()` hand to kalam-link's shared cache (the same ones, so both find the same query). */
+function sharedOptions<R extends object>(options: Omit<LiveOptions<R>, 'signal'>): SharedLiveQueryOptions<R> {
+  return {
+    ...(options.params === undefined ? {} : { params: options.params }),
+    ...(options.key === undefined ? {} : { key: options.key }),
+  };
 }
 
 /**

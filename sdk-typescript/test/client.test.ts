@@ -397,6 +397,21 @@ describe('client.live', () => {
     await eventually(async () => (await fixture.liveQueries()).length === 0, 5000, 'shared query closed after linger');
   });
 
+  test('peekLive() reads the shared query without holding it; key and params must match', async () => {
+    await insert(1, 'milk');
+    expect(client.peekLive<Todo>(SQL)).toBeUndefined();
+    expect(client.state).toBe('idle'); // peeking opened nothing
+    const todos = client.live<Todo>(SQL, { key: 'id' });
+    await todos.ready();
+    const peeked = client.peekLive<Todo>(SQL, { key: 'id' });
+    expect(peeked).toBe(todos.getSnapshot());
+    expect(peeked?.rows.map((t) => t.title)).toEqual(['milk']);
+    expect(client.peekLive<Todo>(SQL)).toBeUndefined(); // another key option: another query
+    todos.close();
+    await eventually(async () => (await fixture.liveQueries()).length === 0, 5000, 'closed after the linger despite peeks');
+    expect(client.peekLive<Todo>(SQL, { key: 'id' })).toBeUndefined();
+  });
+
   test('a failing live query reports a typed error; signal closes it', async () => {
     const bad = client.live('SELECT * FROM app.nope');
     await expect(bad.ready()).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -5,6 +5,7 @@
  */
 import type { Row } from '../protocol/messages.js';
 import { LiveQuery, type LiveQueryViewOptions } from './liveQuery.js';
+import type { LiveRowsSnapshot } from './liveRows.js';
 import { canonicalOption, canonicalSql, canonicalValue } from './queryKey.js';
 import type { SubscribeOptions, SubscriptionHandle } from './types.js';
 
@@ -104,6 +105,22 @@ export class SharedQueryCache {
   /** The number of users holding the query with this key (0 while it lingers; `undefined` when absent). */
   refCount(key: string): number | undefined {
     return this.entries.get(key)?.refs;
+  }
+
+  /**
+   * The current snapshot of the open live query for `sql` + `options` (held or lingering), or
+   * `undefined` when none is open or it has failed or been closed (`acquire` would open a new one).
+   * Takes no hold, opens nothing and does not extend the linger: safe to call while rendering.
+   *
+   * @example
+   * ```ts
+   * const rows = cache.peek<Todo>('SELECT * FROM app.todos')?.rows ?? [];
+   * ```
+   */
+  peek<T extends object = Row>(sql: string, options: SharedLiveQueryOptions<T> = {}): LiveRowsSnapshot<T> | undefined {
+    const entry = this.entries.get(liveQueryKey(sql, options));
+    if (entry === undefined || isDead(entry.query)) return undefined;
+    return (entry.query as unknown as LiveQuery<T>).getSnapshot();
   }
 
   /**

@@ -133,11 +133,16 @@ describe.each([
     expect(live?.rows).toHaveLength(1);
     await t.sql(`INSERT INTO ${name} (id, v, grp) VALUES (1, 'a', 1)`);
     await matches(query, `SELECT * FROM ${name} WHERE grp = 1`);
+    expect(l.peekLive<Item>(sql, { params: [1] })).toBe(query.getSnapshot());
+    expect(l.peekLive<Item>(sql, { params: [2] })).toBeUndefined();
     for (const h of holds) h.release();
+    expect(l.peekLive<Item>(sql, { params: [1] })?.rows).toEqual(query.rows); // lingering
     const again = l.acquireLive<Item>(sql, { params: [1] }); // within the linger: reused
     expect(again.query).toBe(query);
     again.release();
     await eventually(() => query.status === 'closed', 2000, 'closed after linger');
     await eventually(async () => ((await t.sql('SELECT * FROM system.live_queries'))[0]?.rows.length ?? -1) === 0, 2000, 'server unsubscribed');
+    expect(l.peekLive<Item>(sql, { params: [1] })).toBeUndefined();
+    expect(l.listSubscriptions()).toEqual([]); // peeking opened nothing
   });
 });

@@ -168,6 +168,41 @@ describe('SharedQueryCache', () => {
     expect(handles[2]?.unsubscribed).toBe(0);
   });
 
+  test('peek returns the open query’s current snapshot without taking a reference or opening one', () => {
+    const { cache, timers, handles } = setup();
+    expect(cache.peek('q')).toBeUndefined();
+    expect(handles).toHaveLength(0);
+    expect(cache.size).toBe(0);
+
+    const a = cache.acquire('q', { params: [1n], key: 'id' });
+    expect(cache.peek('q', { params: [1n], key: 'id' })).toBe(a.query.getSnapshot());
+    expect(cache.peek('q', { params: [1n] })).toBeUndefined(); // another key: another query
+    handles[0]?.load([{ id: 1n, title: 'milk', done: false }], 5n);
+    const ready = cache.peek<{ id: bigint; title: string }>('  q ', { params: [1n], key: 'id' });
+    expect(ready).toBe(a.query.getSnapshot());
+    expect(ready?.status).toBe('ready');
+    expect(ready?.rows.map((r) => r.title)).toEqual(['milk']);
+    expect(cache.refCount(liveQueryKey('q', { params: [1n], key: 'id' }))).toBe(1);
+
+    // a lingering query can be peeked; peeking neither cancels nor extends the linger
+    a.release();
+    timers.advance(500);
+    expect(cache.peek('q', { params: [1n], key: 'id' })?.status).toBe('ready');
+    expect(timers.count).toBe(1);
+    timers.advance(500);
+    expect(handles[0]?.unsubscribed).toBe(1);
+    expect(cache.peek('q', { params: [1n], key: 'id' })).toBeUndefined();
+  });
+
+  test('peek ignores a failed query (acquire would replace it)', () => {
+    const { cache, handles } = setup();
+    const a = cache.acquire('q');
+    handles[0]?.fail('UNAUTHORIZED');
+    expect(a.query.status).toBe('error');
+    expect(cache.peek('q')).toBeUndefined();
+    a.release();
+  });
+
   test('a factory that throws leaves nothing behind', () => {
     const cache = new SharedQueryCache(() => {
       throw new Error('not connected');
