@@ -98,6 +98,23 @@ it('pages the snapshot with batch_size and next_batch: statuses, cursors, final 
   expect(await c.next('error')).toMatchObject({ subscription_id: 'p' });
 });
 
+it('total_rows is exact when counting is cheap (no WHERE, or last_rows), else the first page when it is the only one, else 0', async () => {
+  const t = await table();
+  const values = Array.from({ length: 25 }, (_, i) => `(${i + 1}, 'r${i + 1}', ${i % 2 === 0}, ${i})`).join(', ');
+  await sql(h.url(), alice, `INSERT INTO ${t} (id, title, done, big) VALUES ${values}`);
+  const c = await connect(alice);
+  const ackOf = async (id: string, where: string, options: { batch_size?: number; last_rows?: number }): Promise<number> => {
+    c.subscribe(id, `SELECT id FROM ${t}${where}`, options);
+    const ack = (await c.next(isFor(id, 'subscription_ack'))) as SubscriptionAckMessage;
+    await c.next(isFor(id, 'initial_data_batch'));
+    return ack.total_rows;
+  };
+  expect(await ackOf('all', '', { batch_size: 5 })).toBe(25); // row count, no scan
+  expect(await ackOf('last', ' WHERE done = true', { last_rows: 4, batch_size: 5 })).toBe(4); // the bounded read paging needs
+  expect(await ackOf('one-page', ' WHERE done = true', { batch_size: 100 })).toBe(13); // the only page
+  expect(await ackOf('paged', ' WHERE done = true', { batch_size: 5 })).toBe(0); // more pages: not counted
+});
+
 it('last_rows sends only the newest N rows; last_rows > batch_size is UNSUPPORTED; batch_size > 10000 is INVALID_ARGUMENT', async () => {
   const t = await table();
   await sql(h.url(), alice, `INSERT INTO ${t} (id, title) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')`);

@@ -198,7 +198,8 @@ export class LiveSubscription {
     this.#state = 'snapshot';
     this.#busy = true;
     try {
-      const total = after === undefined ? await snapshot.count(this.plan, this.#lastRows) : 0;
+      // an exact count only when it costs no extra partition scan (PROTOCOL.md §7.3: total_rows)
+      const total = after === undefined ? await snapshot.countIfCheap?.(this.plan, this.#lastRows) : 0;
       if (this.#stale()) return;
       await this.#sendBatch(snapshot, true, total, resumed);
     } finally {
@@ -206,7 +207,8 @@ export class LiveSubscription {
     }
   }
 
-  async #sendBatch(snapshot: Snapshot, first: boolean, total = 0, resumed?: boolean): Promise<void> {
+  /** `total` undefined = not known cheaply: the first page's row count when it is the only page, else 0. */
+  async #sendBatch(snapshot: Snapshot, first: boolean, total?: number, resumed?: boolean): Promise<void> {
     const scan = await snapshot.scan(this.plan, {
       limit: this.#batchSize,
       ...(this.#cursor === undefined ? {} : { afterSeq: this.#cursor }),
@@ -221,7 +223,7 @@ export class LiveSubscription {
       status: scan.hasMore ? (this.#batchNum === 0 ? 'loading' : 'loading_batch') : 'ready',
       last_seq_id: scan.hasMore ? (lastRowSeq ?? null) : snapshot.seq,
     };
-    if (first) this.#ack(total, control, resumed);
+    if (first) this.#ack(total ?? (scan.hasMore ? 0 : scan.rows.length), control, resumed);
     this.host.send({ type: 'initial_data_batch', subscription_id: this.id, rows: scan.rows, batch_control: control });
     this.#batchNum++;
     if (lastRowSeq !== undefined) this.#cursor = lastRowSeq;
