@@ -14,6 +14,7 @@ const KalamContext = createContext<KalamClient | null>(null);
 export interface KalamProviderProps {
   /** The client every hook below uses (create it once, outside render). */
   readonly client: KalamClient;
+  /** The part of the app whose hooks use `client`. */
   readonly children?: ReactNode;
 }
 

@@ -29,9 +29,13 @@ const MAX_BACKLOG = 10_000;
  * ```
  */
 export interface SubscriptionHooks<R> {
+  /** Aborting before ready rejects `ready()` with `KalamError('ABORTED')`; at any time it unsubscribes. */
   readonly signal?: AbortSignal | undefined;
+  /** Receives every event, from the first (snapshot batches included), before the `on()` listeners. */
   readonly onEvent?: ((event: SubscriptionEvent<R>) => void) | undefined;
+  /** Receives every error of the subscription, fatal or not. */
   readonly onError?: ((error: KalamError) => void) | undefined;
+  /** The `from` SeqId the subscription was opened with; `lastSeqId` reports it until the first event (`0n` without one). */
   readonly from?: SeqId | undefined;
 }
 

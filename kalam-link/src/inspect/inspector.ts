@@ -10,7 +10,9 @@ import type { SubscriptionInfo } from '../subscriptions/types.js';
 
 /** A state change as the inspector records it. */
 export interface InspectorTransition {
+  /** The connection state before the transition. */
   readonly from: ConnectionState;
+  /** The connection state after it. */
   readonly to: ConnectionState;
   /**
    * Why: for a lost or stopped connection the close reason or error message (when there is one);
@@ -31,6 +33,7 @@ export interface InspectorFrame extends FrameInfo {
 
 /** Everything the inspector shows. The same object until something changes. */
 export interface InspectorSnapshot {
+  /** The link's current connection state (`idle`, `connecting`, …, `ready`, `reconnecting`, …). */
   readonly state: ConnectionState;
   /** The last transitions, oldest first. */
   readonly transitions: readonly InspectorTransition[];
@@ -38,6 +41,7 @@ export interface InspectorSnapshot {
   readonly subscriptions: readonly SubscriptionInfo[];
   /** Reconnects started since the link was created. */
   readonly reconnects: number;
+  /** The last WebSocket close (code, reason, what the client did about it); `undefined` before any. */
   readonly lastClose: LastClose | undefined;
   /** The last frames in and out, oldest first. */
   readonly frames: readonly InspectorFrame[];
