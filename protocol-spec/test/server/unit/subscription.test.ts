@@ -3,7 +3,7 @@
  * switch loses and repeats nothing when commits land mid-read, when a commit's notification
  * arrives after its seq became current, and when the snapshot point is ahead of `currentSeq`.
  */
-import { createCodec, type ChangeMessage, type Frame, type Row, type ServerMessage, type SubscriptionOptions } from '@kalam/link/protocol';
+import { createCodec, KalamError, type ChangeMessage, type Frame, type Row, type ServerMessage, type SubscriptionOptions } from '@kalam/link/protocol';
 import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../../../server/src/engine/types.js';
 import { WireSeq } from '../../../server/src/live/encode.js';
 import { LiveSubscription, type FanoutMemo, type SubscriptionHost } from '../../../server/src/live/subscription.js';
@@ -53,7 +53,13 @@ class ScriptedEngine {
   };
 }
 
-function setup(engine: ScriptedEngine, options: SubscriptionOptions = {}): { sub: LiveSubscription; out: ServerMessage[]; live: () => boolean } {
+function setup(
+  engine: ScriptedEngine,
+  options: SubscriptionOptions = {},
+  onAbort: (reason: string) => void = () => {
+    throw new Error('aborted');
+  },
+): { sub: LiveSubscription; out: ServerMessage[]; live: () => boolean } {
   const out: ServerMessage[] = [];
   let isLive = false;
   const host: SubscriptionHost = {
@@ -70,9 +76,7 @@ function setup(engine: ScriptedEngine, options: SubscriptionOptions = {}): { sub
       isLive = true;
     },
     writable: async () => undefined,
-    abort: () => {
-      throw new Error('aborted');
-    },
+    abort: (_sub, reason) => onAbort(reason),
     endSubscription: () => false,
   };
   const sub = new LiveSubscription(host, 's', 'SELECT id FROM app.t', [], options, plan);
@@ -169,4 +173,32 @@ it('resume from F acks resumed:true and replays only what matches after F, then 
     expect(m.prev_seq).toBe(prev);
     prev = m.seq as bigint;
   }
+});
+
+describe('a change log trimmed past the subscription during catch-up asks the host to drop the socket (1011), delivering nothing more', () => {
+  it.each([
+    ['isRetained turns false before a page is read', (engine: ScriptedEngine): void => {
+      let calls = 0;
+      engine.isRetained = (): boolean => ++calls === 1; // true for the resume decision, false in catch-up
+    }],
+    ['readChanges reports the trim (CONFLICT)', (engine: ScriptedEngine): void => {
+      engine.readChanges = async (): Promise<CommittedChange[]> => {
+        await Promise.resolve();
+        throw new KalamError('CONFLICT', 'change log trimmed');
+      };
+    }],
+  ])('%s', async (_what, trim) => {
+    const engine = new ScriptedEngine();
+    engine.commit(1);
+    const from = engine.current;
+    engine.commit(2);
+    trim(engine);
+    const aborts: string[] = [];
+    const { sub, out, live } = setup(engine, { from }, (reason) => aborts.push(reason));
+    await sub.start();
+    expect(out[0]).toMatchObject({ type: 'subscription_ack', resumed: true });
+    expect(aborts).toEqual(['change log trimmed past this subscription']);
+    expect(changeIds(out)).toEqual([]);
+    expect(live()).toBe(false);
+  });
 });
