@@ -53,6 +53,13 @@ export async function run(ctx) {
     note: core.imports.length ? `imports left external: ${core.imports.join(', ')}` : '',
   }));
   rows.push(row({ section: SECTION, metric: '  (minified, before gzip)', value: core.min / 1024, unit: 'KB', note: `minified bytes by package: ${Object.entries(core.byPackage).filter(([, b]) => b > 0).map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KB`).join(', ')}` }));
+  // What each third-party dependency adds after gzip: the bundle without it, subtracted.
+  const shares = [];
+  for (const dep of ['xstate', '@msgpack/msgpack', 'eventemitter3']) {
+    const without = await bundle("export * from '@kalam/link'; export * from '@kalam/client';", ['ws', dep]);
+    shares.push(`${dep} ${((core.gzip - without.gzip) / 1024).toFixed(1)} KB`);
+  }
+  rows.push(row({ section: SECTION, metric: '  gzip share of dependencies (bundle minus bundle without it)', value: NaN, note: `${shares.join(', ')}; the rest is kalam-link + @kalam/client` }));
   try {
     const app = await bundle("import { createClient } from '@kalam/client'; globalThis.k = createClient;", ['ws']);
     rows.push(row({ section: SECTION, metric: '  typical app import (createClient only), min+gzip', value: app.gzip / 1024, unit: 'KB', baseline: { label: 'full surface', value: core.gzip / 1024 } }));
