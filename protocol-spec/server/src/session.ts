@@ -1,7 +1,8 @@
 /**
- * One WebSocket connection: authentication and negotiation, frame decoding and dispatch, limits,
- * heartbeat, auth expiry, outbound backpressure, and its subscriptions. Knows nothing of `ws`
- * (see transport/ws.ts).
+ * One WebSocket connection: its state (auth pending → ready → closed) and negotiation, frame
+ * dispatch, limits, heartbeat, auth expiry, outbound backpressure, and its subscriptions. What an
+ * `authenticate` leads to is decided in auth/handshake.ts; framing is in transport/frames.ts.
+ * Knows nothing of `ws` (see transport/ws.ts).
  *
  * Every way a connection ends goes through {@link Session.close}, which removes its
  * subscriptions and their `system.live_queries` rows in the same tick.
@@ -19,7 +20,7 @@ import {
   type SubscribeMessage,
 } from '@kalam/link/protocol';
 import type { Principal } from './engine/types.js';
-import { userForClaims } from './auth/jwt.js';
+import { admit, authError, authSuccess, verifyToken } from './auth/handshake.js';
 import { setDeadline, type CancelDeadline } from './auth/timers.js';
 import { TokenBucket } from './live/rateLimit.js';
 import { LiveSubscription, type SubscriptionHost } from './live/subscription.js';
@@ -205,45 +206,29 @@ export class Session implements SubscriptionHost {
   async #authenticate(token: string, protocol: ProtocolOptions): Promise<void> {
     const inBand = this.#state === 'ready';
     if (!inBand) this.#state = 'authenticating';
-    let claims;
-    try {
-      claims = await this.rt.tokens.verify(token);
-    } catch (e) {
-      const code = KalamError.is(e, 'AUTH_EXPIRED') ? 'AUTH_EXPIRED' : 'AUTH_FAILED';
-      this.#authFailed(code, code === 'AUTH_EXPIRED' ? 'token expired' : 'invalid token', code === 'AUTH_EXPIRED' ? CloseCode.AUTH_EXPIRED : CloseCode.AUTH_FAILED);
-      return;
-    }
+    const verified = await verifyToken(this.rt, token);
     if (this.#state === 'closed') return;
-    let user;
-    try {
-      user = userForClaims(this.rt.engine, claims);
-    } catch (e) {
-      const revoked = KalamError.is(e, 'AUTH_REVOKED');
-      return this.#authFailed(revoked ? 'AUTH_REVOKED' : 'AUTH_FAILED', errorMessage(e), revoked ? CloseCode.AUTH_REVOKED : CloseCode.AUTH_FAILED);
-    }
-    if (claims.expiresAtMs !== undefined && claims.expiresAtMs <= Date.now()) {
-      return this.#authFailed('AUTH_EXPIRED', 'token expired', CloseCode.AUTH_EXPIRED);
+    const outcome = verified.ok ? admit(this.rt, verified.claims, inBand ? this.#principal : undefined) : verified;
+    if (!outcome.ok) {
+      this.#sendJson(authError(this.compat, outcome.code, outcome.message));
+      this.close(outcome.closeCode, outcome.closeReason ?? outcome.message);
+      return;
     }
     if (inBand) {
-      if (user.name !== this.#principal?.user) return this.#authFailed('AUTH_FAILED', 'token names a different user', CloseCode.AUTH_FAILED);
-      this.#armExpiry(claims.expiresAtMs);
-      this.#sendAuthSuccess(claims.expiresAtMs);
-      return;
-    }
-    if (this.rt.registry.connectionCount(user.name) >= this.rt.config.limits.maxConnectionsPerUser) {
-      this.#sendJson({ type: 'auth_error', message: 'too many connections for this user', ...(this.compat ? {} : { code: 'CONNECTION_LIMIT_EXCEEDED' }) });
-      this.close(CloseCode.TOO_MANY_CONNECTIONS, 'too many connections');
+      this.#armExpiry(outcome.expiresAtMs);
+      // the session keeps the principal it authenticated with; only the deadline moves
+      this.#sendJson(authSuccess(this.compat, this.#principal ?? outcome.principal, this.#protocol, this.id, outcome.expiresAtMs));
       return;
     }
     clearTimeout(this.#authTimer);
     this.#authTimer = undefined;
-    this.#principal = { user: user.name, role: user.role };
+    this.#principal = outcome.principal;
     this.#protocol = { serialization: protocol.serialization, compression: protocol.compression };
     this.#codec = protocol.serialization === 'msgpack' ? this.rt.codecs.msgpack : this.rt.codecs.json;
     this.#state = 'ready';
     this.rt.registry.addConnection(this);
-    this.#armExpiry(claims.expiresAtMs);
-    this.#sendAuthSuccess(claims.expiresAtMs);
+    this.#armExpiry(outcome.expiresAtMs);
+    this.#sendJson(authSuccess(this.compat, outcome.principal, this.#protocol, this.id, outcome.expiresAtMs));
     const queued = this.#queued;
     this.#queued = [];
     for (const [data, isBinary] of queued) {
@@ -252,29 +237,11 @@ export class Session implements SubscriptionHost {
     }
   }
 
-  #sendAuthSuccess(expiresAtMs: number | undefined): void {
-    const p = this.#principal;
-    if (p === undefined) return;
-    this.#sendJson({
-      type: 'auth_success',
-      user: p.user,
-      role: p.role,
-      protocol: this.#protocol,
-      ...(this.compat ? {} : { connection_id: this.id, ...(expiresAtMs === undefined ? {} : { expires_at: expiresAtMs }) }),
-    });
-  }
-
-  #authFailed(code: ErrorCodeValue, message: string, closeCode: number): void {
-    if (this.#state === 'closed') return;
-    this.#sendJson({ type: 'auth_error', message, ...(this.compat ? {} : { code }) });
-    this.close(this.compat ? CloseCode.POLICY_VIOLATION : closeCode, message);
-  }
-
   #authTimedOut(): void {
     this.#authTimer = undefined;
     if (this.#state !== 'auth_pending' && this.#state !== 'authenticating') return;
     const message = `Authentication timeout - no auth message received within ${Math.round(this.rt.config.limits.authTimeoutMs / 1000)} seconds`;
-    this.#sendJson({ type: 'auth_error', message, ...(this.compat ? {} : { code: 'AUTH_FAILED' }) });
+    this.#sendJson(authError(this.compat, 'AUTH_FAILED', message));
     this.close(this.compat ? CloseCode.POLICY_VIOLATION : CloseCode.AUTH_TIMEOUT, 'authentication timeout');
   }
 
