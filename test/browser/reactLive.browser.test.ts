@@ -203,3 +203,33 @@ test('sign out: the badge says "signed out" and the socket is gone', async () =>
     await page.waitForTimeout(50);
   }
 });
+
+test('offline: no reconnect attempts while the browser is offline; back online it reconnects at once and resumes', async () => {
+  const page = await openBoard('offline');
+  const context = page.context();
+  await context.setOffline(true);
+  expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+  await server.close();
+  await page.waitForSelector('[data-testid="connection-state"][data-state="reconnecting"]', { timeout: 10_000 });
+  await start();
+  const alice = await login('alice', 'alice-password');
+  await sql(alice, "INSERT INTO demo.todos (id, title, done, created_at) VALUES ('while-offline', 'written while the page was offline', false, $1)", [Date.now()]);
+  // Long enough for a backoff-driven client to be deep into its schedule (0.5 s base, 20 s cap).
+  await page.waitForTimeout(6_000);
+  const admin = await login('admin', ADMIN_PASSWORD);
+  expect(await sql(admin, "SELECT connection_id FROM system.connections WHERE user_id = 'alice'")).toEqual([]);
+  expect(await page.getAttribute('[data-testid="connection-state"]', 'data-state')).toBe('reconnecting');
+  const onlineAt = Date.now();
+  await context.setOffline(false);
+  await page.waitForSelector('[data-testid="connection-state"][data-state="ready"]', { timeout: 10_000 });
+  const reconnectMs = Date.now() - onlineAt;
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="todos"] li .title')].some((e) => e.textContent === 'written while the page was offline'),
+    undefined,
+    { timeout: 5_000 },
+  );
+  await shot(page, 'back-online');
+  expect(reconnectMs).toBeLessThan(2_000);
+  const ids = await page.$$eval('[data-testid="todos"] li', (els) => els.map((e) => e.getAttribute('data-id')));
+  expect(new Set(ids).size).toBe(ids.length);
+});
