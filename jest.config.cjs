@@ -22,4 +22,5 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/summaryReporter.cjs'],
 };
