@@ -119,7 +119,10 @@ export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, se
     Promise.resolve().then(() => sendBack({ type: 'SOCKET_CLOSE', code: 1006, reason: 'cannot open WebSocket' }), () => undefined);
     return () => undefined;
   }
-  ws.binaryType = 'arraybuffer';
+  // Node's ws hands over its own Buffer with 'nodebuffer' ('arraybuffer' copies every frame).
+  // Browsers and undici ignore or reject the value, so they get 'arraybuffer' (never Blob).
+  ws.binaryType = 'nodebuffer';
+  if (ws.binaryType !== 'nodebuffer') ws.binaryType = 'arraybuffer';
   ws.onopen = () => {
     if (!closed) sendBack({ type: 'SOCKET_OPEN' });
   };

@@ -5,7 +5,7 @@
 export interface WebSocketLike {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
-  /** Set to `arraybuffer` by kalam-link. */
+  /** Set by kalam-link to `nodebuffer` where accepted (Node's `ws`), else `arraybuffer`. */
   binaryType: string;
   /** The socket opened. */
   onopen: ((event: unknown) => void) | null;

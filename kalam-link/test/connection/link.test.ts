@@ -171,3 +171,29 @@ test('a transition carries the close reason going down, not on the way back up',
   ]);
   await link.close();
 });
+
+test("binaryType: 'nodebuffer' where the socket takes it (Node's ws), else 'arraybuffer' (browsers, undici)", async () => {
+  const hub = new SocketHub();
+  // A browser rejects unknown binary types and keeps (Chrome) or resets to 'blob' (undici) its value.
+  const BrowserLike = class extends hub.WebSocket {
+    constructor(url: string) {
+      super(url);
+      let type = 'blob';
+      Object.defineProperty(this, 'binaryType', {
+        get: () => type,
+        set: (value: string) => {
+          type = value === 'arraybuffer' ? value : 'blob';
+        },
+      });
+    }
+  };
+  const clock = new ManualClock();
+  const browser = createLink({ url: 'http://kalam.test:8080/', auth: Auth.jwt('t'), WebSocket: BrowserLike, timers: clock });
+  const node = createLink({ url: 'http://kalam.test:8080/', auth: Auth.jwt('t'), WebSocket: hub.WebSocket, timers: clock });
+  browser.subscribe('SELECT * FROM app.t');
+  await flush();
+  node.subscribe('SELECT * FROM app.t');
+  await flush();
+  expect(hub.sockets.map((s) => s.binaryType)).toEqual(['arraybuffer', 'nodebuffer']);
+  await Promise.all([browser.close(), node.close()]);
+});
