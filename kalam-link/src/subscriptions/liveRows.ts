@@ -25,8 +25,9 @@
  *   stored row (same cells, shallowly) changes nothing.
  * - Notifications: one per applied event (a 1,000-row snapshot batch notifies once); `batch()`
  *   coalesces several. The rows array is rebuilt lazily, on the first `getSnapshot()` after a change:
- *   O(n) copy from the Map (10k rows ≈ 20–40 µs); sorted, a few changes patch the previous array by
- *   binary search instead of re-sorting (bench/liveRows.bench.mjs). Snapshot objects are frozen;
+ *   a few changes patch a copy of the previous array (unsorted: replace in place, append, or remove
+ *   by identity, mirroring the Map's order; sorted: binary search instead of re-sorting), more
+ *   rebuild it from the Map (10k rows ≈ 20–40 µs; bench/liveRows.bench.mjs). Snapshot objects are frozen;
  *   the rows arrays are `readonly` by type only (freezing them makes every later read slower).
  */
 import { KalamError } from '../errors.js';
@@ -63,6 +64,15 @@ export interface LiveRowsOptions<T> {
 
 type Cells = Record<string, CellValue>;
 
+/** One Map change since the last built array: `old` undefined = appended, `row` undefined = removed. */
+interface RowChange<T> {
+  readonly old: T | undefined;
+  readonly row: T | undefined;
+}
+
+/** Up to this many changes patch the previous array (each may cost a native identity scan); more rebuild it. */
+const MAX_PATCHES = 8;
+
 /**
  * The current result set of one subscription, fed with its events.
  *
@@ -97,6 +107,8 @@ export class LiveRows<T extends object = Row> {
   private batchDepth = 0;
   /** With `sort`: changed keys → their row in the last built array (`undefined` = rebuild fully). */
   private sortedDirty: Map<string, T | undefined> | undefined;
+  /** Unsorted: the Map changes since the last built array, in order (`undefined` = rebuild). */
+  private changes: RowChange<T>[] | undefined = [];
   private snapshot: LiveRowsSnapshot<T>;
 
   /**
@@ -225,6 +237,7 @@ export class LiveRows<T extends object = Row> {
     const rows = [...this.rowsByKey.values()];
     this.rowsByKey.clear();
     this.sortedDirty = undefined;
+    this.changes = undefined;
     for (const row of rows) {
       const key = this.keyFn(row);
       if (key !== undefined) this.rowsByKey.set(key, row);
@@ -259,6 +272,7 @@ export class LiveRows<T extends object = Row> {
     if (this.rowsByKey.size === 0) return;
     this.rowsByKey.clear();
     this.sortedDirty = undefined;
+    this.changes = undefined;
     this.mark(true);
   }
 
@@ -272,11 +286,14 @@ export class LiveRows<T extends object = Row> {
     const next = this.complete(incoming, existing, oldRow);
     if (moved) {
       this.touchSorted(oldKey);
+      this.record(existing, undefined);
       this.rowsByKey.delete(oldKey);
     } else if (existing !== undefined && shallowEqual(existing, next)) {
       return;
     }
     this.touchSorted(key);
+    // A Map set keeps an existing key's place and appends a new one: record exactly that.
+    this.record(moved ? this.rowsByKey.get(key) : existing, next);
     this.rowsByKey.set(key, next);
     this.mark(true);
   }
@@ -304,6 +321,7 @@ export class LiveRows<T extends object = Row> {
     const existing = this.rowsByKey.get(key);
     if (existing === undefined || isOlder(oldRow, existing)) return;
     this.touchSorted(key);
+    this.record(existing, undefined);
     this.rowsByKey.delete(key);
     this.mark(true);
   }
@@ -321,9 +339,21 @@ export class LiveRows<T extends object = Row> {
     this.sortedDirty.set(key, this.rowsByKey.get(key));
   }
 
+  /** Unsorted: log one Map change against the last built array (until there are too many). */
+  private record(old: T | undefined, row: T | undefined): void {
+    const changes = this.changes;
+    if (changes === undefined || this.sort !== undefined) return;
+    if (changes.length >= MAX_PATCHES) this.changes = undefined;
+    else changes.push({ old, row });
+  }
+
   private buildRows(): readonly T[] {
     const sort = this.sort;
-    if (sort === undefined) return Array.from(this.rowsByKey.values());
+    if (sort === undefined) {
+      const changes = this.changes;
+      this.changes = [];
+      return changes === undefined ? Array.from(this.rowsByKey.values()) : patchRows(this.snapshot.rows, changes);
+    }
     const dirty = this.sortedDirty;
     this.sortedDirty = new Map();
     // Few changes: patch a copy of the previous sorted array (binary search + native splices)
@@ -356,6 +386,22 @@ export class LiveRows<T extends object = Row> {
     }
     if (failure !== undefined) throw failure.error;
   }
+}
+
+/** A copy of `previous` with `changes` applied in order: one native copy plus a scan per replace/remove. */
+function patchRows<T>(previous: readonly T[], changes: readonly RowChange<T>[]): T[] {
+  const rows = previous.slice();
+  for (const { old, row } of changes) {
+    if (old === undefined) {
+      if (row !== undefined) rows.push(row);
+      continue;
+    }
+    const at = rows.indexOf(old);
+    if (at < 0) continue; // unreachable: every recorded old row is in the array being patched
+    if (row === undefined) rows.splice(at, 1);
+    else rows[at] = row;
+  }
+  return rows;
 }
 
 /** True when `incoming` carries a strictly older row version (`_seq`) than `stored`. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { KalamError } from '../../src/errors.js';
 import type { Row, SchemaField } from '../../src/protocol/messages.js';
 import { LiveRows } from '../../src/subscriptions/liveRows.js';
@@ -345,5 +346,60 @@ describe('LiveRows: identity and notifications', () => {
     const snap = live.getSnapshot();
     expect(live.apply({ type: 'reset' })).toBe(false);
     expect(live.getSnapshot()).toBe(snap);
+  });
+});
+
+describe('LiveRows: patched rows arrays', () => {
+  // A few changes between reads patch the previous array; many rebuild it from the Map. Either
+  // way `rows` must be the Map's order (a set keeps an existing key's place, a new key goes last).
+  type Step = { kind: 'upsert'; id: number; v: number } | { kind: 'delete'; id: number } | { kind: 'move'; from: number; to: number } | { kind: 'read' };
+  test.each([1, 3, 12])('random upserts, deletes and key moves read every %i events equal the Map order, rows by identity', (every) => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('upsert' as const), id: fc.integer({ min: 0, max: 11 }), v: fc.integer({ min: 0, max: 3 }) }),
+            fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 11 }) }),
+            fc.record({ kind: fc.constant('move' as const), from: fc.integer({ min: 0, max: 11 }), to: fc.integer({ min: 0, max: 11 }) }),
+            fc.constant({ kind: 'read' as const }),
+          ) as fc.Arbitrary<Step>,
+          { maxLength: 80 },
+        ),
+        (steps) => {
+          const live = new LiveRows({ key: 'id' });
+          const model = new Map<number, Row>();
+          let seq = 0n;
+          let pending = 0;
+          const check = (): void => {
+            const rows = live.getSnapshot().rows;
+            expect(rows.length).toBe(model.size);
+            [...model.values()].forEach((row, i) => expect(rows[i]).toBe(row));
+          };
+          for (const step of steps) {
+            seq++;
+            if (step.kind === 'upsert') {
+              const row: Row = { id: step.id, v: step.v, _seq: seq };
+              live.apply(model.has(step.id) ? { type: 'update', row, oldRow: model.get(step.id) as Row, seq } : { type: 'insert', row, seq });
+              model.set(step.id, row);
+            } else if (step.kind === 'delete') {
+              const old = model.get(step.id);
+              if (old === undefined) continue;
+              live.apply({ type: 'delete', oldRow: old, seq });
+              model.delete(step.id);
+            } else if (step.kind === 'move') {
+              const old = model.get(step.from);
+              if (old === undefined) continue;
+              const row: Row = { id: step.to, v: old['v'] ?? null, _seq: seq };
+              live.apply({ type: 'update', row, oldRow: old, seq });
+              if (step.from !== step.to) model.delete(step.from);
+              model.set(step.to, row);
+            }
+            if (step.kind === 'read' || ++pending % every === 0) check();
+          }
+          check();
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
