@@ -100,10 +100,12 @@ export class Session implements SubscriptionHost {
   goLive(sub: LiveSubscription): void {
     this.rt.registry.addRoute(sub);
   }
+  get congested(): boolean {
+    return this.transport.bufferedAmount > this.rt.config.limits.maxOutboundBytes / 2;
+  }
   async writable(): Promise<void> {
-    const { maxOutboundBytes, clientTimeoutMs } = this.rt.config.limits;
-    const giveUpAt = Date.now() + clientTimeoutMs;
-    while (this.#state !== 'closed' && this.transport.bufferedAmount > maxOutboundBytes / 2) {
+    const giveUpAt = Date.now() + this.rt.config.limits.clientTimeoutMs;
+    while (this.#state !== 'closed' && this.congested) {
       // a reader that never drains is a slow consumer even when nothing more is being sent
       if (Date.now() >= giveUpAt) return this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer not draining');
       await new Promise((r) => setTimeout(r, 5));

@@ -30,6 +30,8 @@ export interface SubscriptionHost {
   acknowledged(sub: LiveSubscription): void;
   /** Start live routing to `sub`. */
   goLive(sub: LiveSubscription): void;
+  /** True while the outbound buffer is too full for bulk (catch-up) traffic: wait on {@link writable}. */
+  readonly congested: boolean;
   /** Resolves once the outbound buffer has room for bulk (catch-up) traffic; rejects never. */
   writable(): Promise<void>;
   /**
@@ -260,6 +262,11 @@ export class LiveSubscription {
       for (const change of page) {
         if (this.#stale()) return;
         if (change.seq <= this.#position) continue;
+        if (this.host.congested) {
+          // a page can outweigh the whole buffer: pace within it, or a reader merely slower than RocksDB gets 4006
+          await this.host.writable();
+          if (this.#stale()) return;
+        }
         this.#position = change.seq;
         const outcome = classify(this.plan, change);
         if (outcome === null) continue;

@@ -75,6 +75,7 @@ function setup(
     goLive: () => {
       isLive = true;
     },
+    congested: false,
     writable: async () => undefined,
     abort: (_sub, reason) => onAbort(reason),
     endSubscription: () => false,
@@ -201,4 +202,37 @@ describe('a change log trimmed past the subscription during catch-up asks the ho
     expect(changeIds(out)).toEqual([]);
     expect(live()).toBe(false);
   });
+});
+
+it('catch-up paces within a page: a congested buffer is waited out before each further change, none lost', async () => {
+  const engine = new ScriptedEngine();
+  engine.commit(1);
+  const from = engine.current;
+  for (let id = 2; id <= 60; id++) engine.commit(id); // one page (< 1000)
+  const { sub, out } = setup(engine, { from });
+  let buffered = 0;
+  let maxBuffered = 0;
+  let waits = 0;
+  const host = sub.host as { -readonly [K in keyof SubscriptionHost]: SubscriptionHost[K] };
+  const sendFrame = host.sendFrame.bind(host);
+  host.sendFrame = (f: Frame): void => {
+    maxBuffered = Math.max(maxBuffered, ++buffered);
+    sendFrame(f);
+  };
+  Object.defineProperty(host, 'congested', { get: () => buffered >= 10 });
+  host.writable = async (): Promise<void> => {
+    waits++;
+    await new Promise((r) => setTimeout(r, 1));
+    buffered = 0; // the reader caught up
+  };
+  await sub.start();
+  expect(maxBuffered).toBe(10);
+  expect(waits).toBeGreaterThanOrEqual(5);
+  expect(changeIds(out)).toEqual(Array.from({ length: 59 }, (_, i) => i + 2));
+  let prev = from;
+  for (const m of out) {
+    if (m.type !== 'change') continue;
+    expect(m.prev_seq).toBe(prev);
+    prev = m.seq as bigint;
+  }
 });
