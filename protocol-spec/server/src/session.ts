@@ -25,6 +25,7 @@ import { setDeadline, type CancelDeadline } from './auth/timers.js';
 import { TokenBucket } from './live/rateLimit.js';
 import { LiveSubscription, type SubscriptionHost } from './live/subscription.js';
 import { decodeInbound, outbound } from './transport/frames.js';
+import { namedTarget } from './transport/salvage.js';
 import type { Runtime } from './runtime.js';
 
 /** What a session needs from its socket. */
@@ -162,7 +163,10 @@ export class Session implements SubscriptionHost {
       message = decodeInbound(data, isBinary, this.#protocol.serialization, this.rt.config.limits.maxFrameBytes);
     } catch (e) {
       const tooLarge = KalamError.is(e, 'MESSAGE_TOO_LARGE');
-      this.#error(tooLarge ? 'MESSAGE_TOO_LARGE' : 'PROTOCOL', KalamError.is(e) ? e.message : 'malformed frame', undefined, 'protocol');
+      // a malformed frame that still names its subscription fails that subscription (§5.1)
+      const target = tooLarge || this.#state !== 'ready' ? undefined : namedTarget(data, isBinary, this.#protocol.serialization, this.rt.config.limits.maxFrameBytes);
+      if (target?.type === 'subscribe') this.removeSubscription(target.subscriptionId); // as a failed replacement would
+      this.#error(tooLarge ? 'MESSAGE_TOO_LARGE' : 'PROTOCOL', KalamError.is(e) ? e.message : 'malformed frame', target?.subscriptionId, 'protocol');
       return;
     }
     if (!isClientMessage(message)) {

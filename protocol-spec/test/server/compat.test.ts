@@ -27,6 +27,8 @@ it('auth_success has no connection_id/expires_at; ping gets no pong; connection 
   c.send({ type: 'ping' });
   c.sendRaw('{broken');
   expect(await c.next('error')).toMatchObject({ subscription_id: 'protocol', code: 'PROTOCOL' });
+  c.sendRaw(JSON.stringify({ type: 'subscribe', subscription: { id: 'sub-1', sql: 42 } }));
+  expect(await c.next('error')).toMatchObject({ subscription_id: 'sub-1', code: 'PROTOCOL' }); // the real id where known (KalamDB)
   expect(await c.settle(100)).toEqual([]);
 });
 

@@ -3,6 +3,7 @@
  * and the slow consumer (bounded outbound buffer → 4006, then resume exactly once).
  */
 import { gzipSync } from 'node:zlib';
+import { encode as rawMsgpack } from '@msgpack/msgpack';
 import { CloseCode, type ChangeMessage, type ErrorMessage, type InitialDataBatchMessage } from '@kalam/link/protocol';
 import { Client, closeAll, createUser, sql, startHarness, sleep, type Harness } from './support/harness.js';
 
@@ -41,30 +42,61 @@ it('a frame over 1 MiB (text, binary, or inflated gzip) gets MESSAGE_TOO_LARGE a
   expect(c.closeInfo).toBeUndefined();
 });
 
-it('malformed frames get typed PROTOCOL errors; the connection and the server keep serving', async () => {
+it('malformed frames get typed PROTOCOL errors (with the subscription id when one is readable); the connection and the server keep serving', async () => {
   const c = await connect('json');
-  const bad: Array<string | Uint8Array> = [
-    '{not json',
-    '[]',
-    JSON.stringify({ type: 'no_such_type' }),
-    JSON.stringify({ type: 'subscribe', subscription: { id: 's' } }),
-    JSON.stringify({ type: 'pong' }),
-    JSON.stringify({ type: 'next_batch', subscription_id: 's', last_seq_id: -1 }),
-    Uint8Array.of(0xc1, 0xff, 0x00),
-    Uint8Array.of(0x1f, 0x8b, 1, 2, 3),
-    new Uint8Array(gzipSync(Buffer.from('{"type":'))),
+  const bad: Array<[string | Uint8Array, string | undefined]> = [
+    ['{not json', undefined],
+    ['[]', undefined],
+    [JSON.stringify({ type: 'no_such_type' }), undefined],
+    [JSON.stringify({ type: 'subscribe', subscription: { id: 's' } }), 's'],
+    [JSON.stringify({ type: 'subscribe', subscription: { id: ' ', sql: 'SELECT * FROM lim.t' } }), undefined],
+    [JSON.stringify({ type: 'pong' }), undefined],
+    [JSON.stringify({ type: 'next_batch', subscription_id: 's', last_seq_id: -1 }), 's'],
+    [Uint8Array.of(0xc1, 0xff, 0x00), undefined],
+    [Uint8Array.of(0x1f, 0x8b, 1, 2, 3), undefined],
+    [new Uint8Array(gzipSync(Buffer.from('{"type":'))), undefined],
   ];
-  for (const frame of bad) {
+  for (const [frame, subscriptionId] of bad) {
     c.sendRaw(frame);
     const err = (await c.next('error')) as ErrorMessage;
     expect(err.code).toBe('PROTOCOL');
-    expect(err.subscription_id).toBeUndefined();
+    expect(err.subscription_id).toBe(subscriptionId);
   }
   await alive(c);
   c.subscribe('ok', 'SELECT * FROM lim.t', {});
   await c.next('initial_data_batch');
   const other = await connect();
   await alive(other);
+});
+
+it('a malformed subscribe naming a readable id fails that subscription (error with its id, nothing registered, an old one with that id removed); a malformed next_batch keeps it', async () => {
+  for (const serialization of ['msgpack', 'json'] as const) {
+    const c = await connect(serialization);
+    const encode = (m: Record<string, unknown>): string | Uint8Array => (serialization === 'json' ? JSON.stringify(m) : rawMsgpack(m));
+    c.subscribe('keep', 'SELECT * FROM lim.t', {});
+    await c.next('initial_data_batch');
+    c.subscribe('old', 'SELECT * FROM lim.t', {});
+    await c.next('initial_data_batch');
+    c.received.splice(0); // their acks
+    const frames: Array<[string, string | Uint8Array]> = [
+      ['bad-type', encode({ type: 'subscribe', subscription: { id: 'bad-type', sql: 'SELECT * FROM lim.t', options: { batch_size: 'ten' } } })],
+      ['bad-params', encode({ type: 'subscribe', subscription: { id: 'bad-params', sql: 'SELECT * FROM lim.t', params: 'x' } })],
+      ['gz', new Uint8Array(gzipSync(Buffer.from(encode({ type: 'subscribe', subscription: { id: 'gz', sql: 'SELECT * FROM lim.t', options: { batch_size: 0 } }, pad: 'p'.repeat(600) }))))],
+      ['old', encode({ type: 'subscribe', subscription: { id: 'old', sql: 'SELECT * FROM lim.t', options: { last_rows: -1 } } })],
+      ['keep', encode({ type: 'next_batch', subscription_id: 'keep', last_seq_id: 'not a seq' })],
+    ];
+    for (const [id, frame] of frames) {
+      c.sendRaw(frame);
+      expect(await c.next('error')).toMatchObject({ subscription_id: id, code: 'PROTOCOL' });
+    }
+    expect(c.received.filter((m) => m.type === 'subscription_ack')).toEqual([]);
+    expect(h.server.stats().subscriptions).toBe(1); // 'old' went, 'keep' stays (its change follows)
+    await sql(h.url(), alice, `INSERT INTO lim.t (id, body) VALUES (${serialization === 'json' ? 900_001 : 900_002}, 'x')`);
+    expect(await c.next('change')).toMatchObject({ subscription_id: 'keep' });
+    expect(await c.settle(100)).toEqual([]);
+    c.close();
+    await c.waitClose();
+  }
 });
 
 it('subscriptions per connection are limited; re-using an id at the limit is a replacement, not a new one', async () => {
