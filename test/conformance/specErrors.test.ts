@@ -93,21 +93,21 @@ describe.each(SERIALIZATIONS)('malformed frames and refused subscriptions, %s', 
   }
 
   test.each([
-    ['invalid JSON text', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"ping"')],
-    ['a JSON array', 'PROTOCOL', (x: SpecSocket): void => x.sendText('["ping"]')],
-    ['an unknown type', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"subscribe_all"}')],
-    ['a blank subscription id', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"subscribe","subscription":{"id":"  ","sql":"SELECT * FROM conf.e"}}')],
-    ['subscribe without sql', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"subscribe","subscription":{"id":"s"}}')],
-    ['a non-decimal SeqId', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"next_batch","subscription_id":"s","last_seq_id":"12a"}')],
-    ['the reserved msgpack byte c1', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(Uint8Array.of(0xc1))],
-    ['msgpack with trailing bytes', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(Uint8Array.from([...encodeMsgpack({ type: 'ping' }), 0]))],
-    ['a truncated msgpack map', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(encodeMsgpack({ type: 'unsubscribe', subscription_id: 's1' }).subarray(0, 10))],
-    ['a msgpack array', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(encodeMsgpack(['ping']))],
-    ['a negative msgpack SeqId', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(encodeMsgpack({ type: 'next_batch', subscription_id: 's', last_seq_id: -1n }))],
-    ['a text frame over the frame limit', 'MESSAGE_TOO_LARGE', (x: SpecSocket): void => x.sendText(encodeJson({ type: 'ping', pad: 'x'.repeat(MAX_FRAME) }))],
-    ['a binary frame over the frame limit', 'MESSAGE_TOO_LARGE', (x: SpecSocket): void => x.sendBinary(encodeMsgpack({ type: 'ping', pad: 'x'.repeat(MAX_FRAME) }))],
-  ] as const)('%s → connection-level error %s, frame ignored, socket open', async (_what, code, send) => {
-    await expectError(() => send(s), code);
+    ['invalid JSON text', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"ping"'), undefined],
+    ['a JSON array', 'PROTOCOL', (x: SpecSocket): void => x.sendText('["ping"]'), undefined],
+    ['an unknown type', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"subscribe_all"}'), undefined],
+    ['a blank subscription id', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"subscribe","subscription":{"id":"  ","sql":"SELECT * FROM conf.e"}}'), undefined],
+    ['subscribe without sql', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"subscribe","subscription":{"id":"s"}}'), 's'],
+    ['a non-decimal SeqId', 'PROTOCOL', (x: SpecSocket): void => x.sendText('{"type":"next_batch","subscription_id":"s","last_seq_id":"12a"}'), 's'],
+    ['the reserved msgpack byte c1', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(Uint8Array.of(0xc1)), undefined],
+    ['msgpack with trailing bytes', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(Uint8Array.from([...encodeMsgpack({ type: 'ping' }), 0])), undefined],
+    ['a truncated msgpack map', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(encodeMsgpack({ type: 'unsubscribe', subscription_id: 's1' }).subarray(0, 10)), undefined],
+    ['a msgpack array', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(encodeMsgpack(['ping'])), undefined],
+    ['a negative msgpack SeqId', 'PROTOCOL', (x: SpecSocket): void => x.sendBinary(encodeMsgpack({ type: 'next_batch', subscription_id: 's', last_seq_id: -1n })), 's'],
+    ['a text frame over the frame limit', 'MESSAGE_TOO_LARGE', (x: SpecSocket): void => x.sendText(encodeJson({ type: 'ping', pad: 'x'.repeat(MAX_FRAME) })), undefined],
+    ['a binary frame over the frame limit', 'MESSAGE_TOO_LARGE', (x: SpecSocket): void => x.sendBinary(encodeMsgpack({ type: 'ping', pad: 'x'.repeat(MAX_FRAME) })), undefined],
+  ] as const)('%s → error %s (with the subscription id when the frame names one), frame ignored, socket open', async (_what, code, send, subscriptionId) => {
+    await expectError(() => send(s), code, subscriptionId);
   });
 
   test.each([
