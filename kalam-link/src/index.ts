@@ -22,7 +22,7 @@ export type { ConnectionDeps, FrameInfo, Transport } from './connection/deps.js'
 export type { SocketCommand, SocketEvent, SocketInput } from './connection/socketActor.js';
 export type { FetchTokenInput } from './connection/authActor.js';
 export type { EnvironmentEvent } from './connection/environmentActor.js';
-export { backoffDelay, backoffCeiling, resolveReconnectOptions } from './connection/backoff.js';
+export { backoffDelay, backoffCeiling, reconnectDelay, resolveReconnectOptions, SPREAD_OUT_CLOSE_CODES } from './connection/backoff.js';
 export type { ResolvedReconnectOptions } from './connection/backoff.js';
 export type { WebSocketLike, WebSocketConstructor } from './transport/webSocketLike.js';
 export { webSocketUrl } from './transport/webSocketLike.js';

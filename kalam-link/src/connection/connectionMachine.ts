@@ -9,7 +9,7 @@
  *                     └───────────────────────────────────────────────────────────────┘
  *       │ SOCKET_CLOSE (reconnect codes), connect/auth/pong timeout, token fetch failure
  *       ▼
- *   reconnecting (backoff, full jitter; offline waits for `online`) ──▶ session
+ *   reconnecting (backoff, full jitter; quick first retry after ready; offline waits for `online`) ──▶ session
  *   session ──4002 / first 4001 or 1008──▶ session (fresh token, no wait)
  *   session ──4004──▶ killed   ──4003──▶ auth_revoked   ──second 4001/1008──▶ auth_failed
  *   session ──4007, 4500–4999──▶ closed        any ──DISCONNECT──▶ closed
@@ -26,7 +26,7 @@ import { KalamError } from '../errors.js';
 import { closeAction, type CloseAction } from '../protocol/codes.js';
 import type { Role } from '../protocol/messages.js';
 import { fetchTokenActor, isCredentialError } from './authActor.js';
-import { backoffDelay } from './backoff.js';
+import { reconnectDelay } from './backoff.js';
 import type { ConnectionDeps } from './deps.js';
 import { environmentActor, platformOnline, type EnvironmentEvent } from './environmentActor.js';
 import { socketActor, type SocketEvent } from './socketActor.js';
@@ -86,6 +86,8 @@ export interface ConnectionContext {
   readonly token: TokenInfo | undefined;
   /** The socket of the current attempt is open. */
   readonly socketOpen: boolean;
+  /** The current (or last) attempt reached `ready`: its first retry may be quick. */
+  readonly wasReady: boolean;
   /** From `auth_success.connection_id`. */
   readonly connectionId: string | undefined;
   /** From `auth_success.user`. */
@@ -194,7 +196,7 @@ export const connectionMachine = setup({
   },
   actions: {
     resetForConnect: assign({ attempt: 0, authRetried: false, forceRefresh: false, error: undefined }),
-    beginAttempt: assign({ token: undefined, socketOpen: false }),
+    beginAttempt: assign({ token: undefined, socketOpen: false, wasReady: false }),
     markOpen: assign({ socketOpen: true }),
     storeToken: assign({ token: ({ event }) => (event as unknown as { output: TokenInfo }).output }),
     sendAuthenticate: sendTo('socket', ({ context }) => ({ type: 'AUTHENTICATE' as const, token: context.token?.token ?? '' })),
@@ -210,6 +212,7 @@ export const connectionMachine = setup({
         authRetried: false,
         forceRefresh: false,
         error: undefined,
+        wasReady: true,
       };
     }),
     recordAuthError: assign({
@@ -236,7 +239,7 @@ export const connectionMachine = setup({
       lastClose: { code: 4005, reason: 'client heartbeat timeout', action: 'reconnect' as const },
     })),
     scheduleBackoff: assign(({ context }) => ({
-      backoffMs: backoffDelay(context.attempt, context.deps.reconnect),
+      backoffMs: reconnectDelay(context.attempt, context.wasReady, context.lastClose?.code, context.deps.reconnect),
       attempt: context.attempt + 1,
       reconnects: context.reconnects + 1,
     })),
@@ -259,6 +262,7 @@ export const connectionMachine = setup({
     forceRefresh: false,
     token: undefined,
     socketOpen: false,
+    wasReady: false,
     connectionId: undefined,
     user: undefined,
     role: undefined,

@@ -5,7 +5,8 @@
 import { KalamError } from '../../src/errors.js';
 import { flush } from '../support/manualClock.js';
 import { credentialError, MachineHarness } from '../support/machineHarness.js';
-import { machineEntries, machineRows, specRows, type TableRow } from '../support/machineTable.js';
+import { firstRetryRows, machineEntries, machineRows, specRows, type TableRow } from '../support/machineTable.js';
+import { SPREAD_OUT_CLOSE_CODES } from '../../src/connection/backoff.js';
 import { readFileSync } from 'node:fs';
 import { LIFECYCLE_PATH } from '../support/machineTable.js';
 
@@ -333,9 +334,9 @@ const scenarios: Record<string, Scenario> = {
   'reconnecting.backoff | after backoff | —': {
     async run(h) {
       await h.toReconnecting();
-      // random() = 0.5, attempt 0: half of the 500 ms ceiling.
-      expect(h.context.backoffMs).toBe(250);
-      await h.clock.advance(249);
+      // random() = 0.5, a ready connection dropped (1006): half of the 100 ms quick first retry.
+      expect(h.context.backoffMs).toBe(50);
+      await h.clock.advance(49);
       expect(h.hub.sockets).toHaveLength(1);
       await h.clock.advance(1);
       expect(h.hub.sockets).toHaveLength(2);
@@ -411,6 +412,78 @@ describe('LIFECYCLE.md transition table', () => {
       await scenario.run(h);
       const path = expectedPath(row);
       expect({ row: key(row), in: h.matches(path), paths: h.paths() }).toEqual({ row: key(row), in: true, paths: expect.anything() });
+    } finally {
+      h.stop();
+    }
+  });
+});
+
+describe('LIFECYCLE.md first-retry table (random() = 0.5: quick = 50 ms of 100, backoff = 250 ms of 500)', () => {
+  const rows = firstRetryRows();
+
+  test('the spread-out codes are exactly the table rows that keep the backoff', () => {
+    expect(rows.length).toBeGreaterThan(5);
+    const spread = rows.filter((r) => r.first === 'backoff').flatMap((r) => r.codes);
+    expect([...SPREAD_OUT_CLOSE_CODES].sort()).toEqual([...spread].sort());
+  });
+
+  test.each(rows.flatMap((r) => r.codes.map((code) => [code, r.first] as const)))('ready, then close %i: first retry %s', async (code, first) => {
+    const h = new MachineHarness();
+    try {
+      await h.toReady();
+      h.socket.serverClose(code);
+      await flush();
+      expect(h.matches('reconnecting.backoff')).toBe(true);
+      expect(h.context.backoffMs).toBe(first === 'quick' ? 50 : 250);
+    } finally {
+      h.stop();
+    }
+  });
+
+  test("the client's own heartbeat timeout (recorded as 4005) keeps the backoff", async () => {
+    const h = new MachineHarness();
+    try {
+      await h.toReady();
+      await h.clock.advance(15_000);
+      expect(h.context.lastClose?.code).toBe(4005);
+      expect(h.context.backoffMs).toBe(250);
+    } finally {
+      h.stop();
+    }
+  });
+
+  test('only the first: a drop before the connection was stable again, or of an attempt that never got ready, backs off', async () => {
+    const h = new MachineHarness();
+    try {
+      await h.toReconnecting();
+      expect(h.context.backoffMs).toBe(50);
+      await h.clock.advance(50);
+      // Attempt 1 never gets ready: the full backoff, ceiling 1000 ms.
+      h.socket.serverClose(1006);
+      await flush();
+      expect(h.context.backoffMs).toBe(500);
+      await h.clock.advance(500);
+      h.socket.open();
+      await flush();
+      h.socket.authOk();
+      await flush();
+      expect(h.matches('session.ready')).toBe(true);
+      // Ready again but not yet stable (attempt 2): no quick retry.
+      h.socket.serverClose(1006);
+      await flush();
+      expect(h.context.backoffMs).toBe(1000);
+    } finally {
+      h.stop();
+    }
+  });
+
+  test('a first connect that fails (never ready) backs off fully', async () => {
+    const h = new MachineHarness();
+    try {
+      await h.toConnecting();
+      h.socket.serverClose(1006);
+      await flush();
+      expect(h.context.backoffMs).toBe(250);
     } finally {
       h.stop();
     }

@@ -106,3 +106,27 @@ export function specRows(markdown: string = readFileSync(LIFECYCLE_PATH, 'utf8')
   }
   return rows;
 }
+
+/** A row of LIFECYCLE.md's first-retry table: the close codes it names and `quick` or `backoff`. */
+export interface FirstRetryRow {
+  readonly codes: readonly number[];
+  readonly first: 'quick' | 'backoff';
+}
+
+/** Rows of the table after `<!-- first-retry-table -->`; a range `a–b` names both ends. */
+export function firstRetryRows(markdown: string = readFileSync(LIFECYCLE_PATH, 'utf8')): FirstRetryRow[] {
+  const start = markdown.indexOf('<!-- first-retry-table -->');
+  if (start < 0) throw new Error('LIFECYCLE.md has no <!-- first-retry-table --> marker');
+  const rows: FirstRetryRow[] = [];
+  for (const line of markdown.slice(start).split('\n').slice(1)) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith('|')) {
+      if (rows.length > 0) break;
+      continue;
+    }
+    const [close = '', first = ''] = trimmed.slice(1, -1).split('|').map((c) => c.trim());
+    if (first !== 'quick' && first !== 'backoff') continue; // header, separator
+    rows.push({ codes: (close.match(/\b[0-9]{4}\b/g) ?? []).map(Number), first });
+  }
+  return rows;
+}
