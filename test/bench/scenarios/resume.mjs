@@ -4,7 +4,8 @@
  * subscription (they reach the frozen socket, never the client), then every connection is
  * dropped at T0. Figure: T0 → every subscription ready again with its `missed` changes
  * (monotonic clock shared by both processes). `jitter: false` sets the link's first-retry jitter
- * to 0 (the default full jitter waits U[0, 500 ms) before the first reconnect). Distinct ranges
+ * to 0; by default the link's own first retry after a ready connection waits U[0, 100 ms)
+ * (`firstRetryMaxDelayMs`), and that wait is part of the measured time. Distinct ranges
  * (default): the table's log holds subs × missed changes; `overlap`: only `missed`.
  */
 import { startKalam } from '../lib/kalamServer.mjs';
@@ -12,7 +13,7 @@ import { startProxy } from '../lib/proxy.mjs';
 import { forkChild } from '../lib/child.mjs';
 import { nowMs, sleep } from '../lib/clock.mjs';
 
-export async function run({ subs = 1000, missed = 10, jitter = false, overlap = false, profile = false, capMs = 15_000 }) {
+export async function run({ subs = 1000, missed = 10, jitter = true, overlap = false, profile = false, capMs = 15_000 }) {
   const kalam = await startKalam();
   const proxy = await startProxy(kalam.server.port);
   const child = await forkChild('resume-child.mjs');

@@ -20,6 +20,6 @@ export async function run(ctx) {
   return [
     resumeRow(distinct, 'drop → 1,000 subs ready + 10 missed each (10,000 distinct changes)', true),
     resumeRow(overlap, '  same, all 1,000 subs missed the same 10 changes', false),
-    row({ section: SECTION, metric: '  (first-retry jitter set to 0; default full jitter adds U[0, 500 ms), mean 250 ms)', value: NaN }),
+    row({ section: SECTION, metric: '  (link defaults: the first retry after a ready connection waits U[0, 100 ms), included)', value: NaN }),
   ];
 }
