@@ -9,6 +9,7 @@ import type { Compression, ProtocolOptions, Serialization } from '@kalam/link/pr
 import { bearerToken } from '../http/respond.js';
 import { Session, type SessionTransport } from '../session.js';
 import type { Runtime } from '../runtime.js';
+import { TickCorker, type Corkable } from './cork.js';
 
 /** Path of the WebSocket endpoint. */
 export const WS_PATH = '/v1/ws';
@@ -17,6 +18,8 @@ export const WS_PATH = '/v1/ws';
 const HARD_FRAME_CAP = 16 * 1024 * 1024;
 /** How long a closing socket may take to flush its close frame before it is destroyed. */
 const CLOSE_GRACE_MS = 10_000;
+/** Corked bytes above which a socket is written out at once (bounded by an eighth of the outbound limit). */
+const CORK_FLUSH_BYTES = 64 * 1024;
 
 /** Handle of the WebSocket side of the server. */
 export interface WebSocketEndpoint {
@@ -33,6 +36,7 @@ export function attachWebSocket(server: Server, rt: Runtime): WebSocketEndpoint 
     clientTracking: true,
   });
   let closing = false;
+  const corker = new TickCorker();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -45,7 +49,7 @@ export function attachWebSocket(server: Server, rt: Runtime): WebSocketEndpoint 
     const token = bearerToken(req.headers.authorization);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const upgradeAuth = token === undefined ? undefined : { token, protocol: queryProtocol(url) };
-      const session = new Session(rt, transportOf(ws, req), upgradeAuth);
+      const session = new Session(rt, transportOf(rt, ws, req, socket, corker), upgradeAuth);
       rt.sessions.add(session);
       ws.on('message', (data: RawData, isBinary: boolean) => session.onFrame(toBuffer(data), isBinary));
       ws.on('ping', () => session.onControlFrame());
@@ -74,15 +78,22 @@ export function attachWebSocket(server: Server, rt: Runtime): WebSocketEndpoint 
   };
 }
 
-function transportOf(ws: WebSocket, req: IncomingMessage): SessionTransport {
+/** `socket` is the upgraded stream `ws` writes to: corked during fan-out so one commit's frames leave in one write. */
+function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: Corkable, corker: TickCorker): SessionTransport {
   const { remoteAddress = '', remotePort } = req.socket;
+  const slot = { socket, corked: false };
+  const flushBytes = Math.max(1, Math.min(CORK_FLUSH_BYTES, rt.config.limits.maxOutboundBytes / 8));
   return {
     remoteAddress: remotePort === undefined ? remoteAddress : `${remoteAddress}:${remotePort}`,
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
     send(frame) {
+      if (!rt.fanningOut || ws.readyState !== ws.OPEN) return ws.send(frame);
+      corker.cork(slot);
       ws.send(frame);
+      // a large burst leaves now, as it would uncorked: bufferedAmount (the 4006 bound) then counts only what the kernel refused
+      if (socket.writableLength >= flushBytes) corker.flush(slot);
     },
     close(code, reason) {
       ws.close(code, reason.slice(0, 120));
