@@ -7,8 +7,19 @@ import { KalamError, type KalamDataType } from '@kalam/link/protocol';
 import type { ColumnSpec, CompareOp, Expr, OrderItem, SelectItem, SelectStatement, Statement, TableRef } from './ast.js';
 import { prepass, splitStatements } from './prepass.js';
 import { quoteSoftKeywords, reservedWordHint } from './words.js';
+import { Lru } from './lru.js';
 
 const parser = new pg.Parser();
+
+/**
+ * Parsed statements by text: node-sql-parser is the largest CPU cost of a small INSERT, and
+ * parameterised statements and live queries repeat their text. Statements are immutable IR.
+ * Only parser-made statements are kept (KalamDB DDL such as CREATE USER ... PASSWORD is cheap to
+ * re-read and is not held in memory).
+ */
+const parsed = new Lru<string, Statement>(1024);
+/** Longer texts (multi-row literal INSERTs) rarely repeat: parse them without caching. */
+const MAX_CACHED_SQL_CHARS = 8192;
 
 /** A loosely typed AST node (node-sql-parser's own typings are incomplete). */
 type Node = { readonly [key: string]: unknown };
@@ -35,10 +46,18 @@ export function parseSql(sql: string): Statement[] {
 
 /** Parse exactly one statement. */
 export function parseStatement(text: string): Statement {
+  const known = parsed.get(text);
+  if (known !== undefined) return known;
   const pre = prepass(text);
   if (pre.kind === 'statement') return pre.statement;
+  const statement = parseStandard(pre.sql, pre.tableKind);
+  if (text.length <= MAX_CACHED_SQL_CHARS) parsed.set(text, statement);
+  return statement;
+}
+
+function parseStandard(text: string, tableKind: 'user' | 'shared' | undefined): Statement {
   let ast: unknown;
-  const sql = quoteSoftKeywords(pre.sql);
+  const sql = quoteSoftKeywords(text);
   try {
     ast = parser.astify(sql, { database: 'postgresql' });
   } catch (e) {
@@ -62,7 +81,7 @@ export function parseStatement(text: string): Statement {
       return toDelete(ast);
     case 'create':
       if (ast['keyword'] !== 'table') throw unsupported(`CREATE ${String(ast['keyword']).toUpperCase()} is not supported`);
-      return toCreateTable(ast, pre.tableKind ?? 'user');
+      return toCreateTable(ast, tableKind ?? 'user');
     case 'drop':
       if (ast['keyword'] !== 'table') throw unsupported(`DROP ${String(ast['keyword']).toUpperCase()} is not supported`);
       return toDropTable(ast);
