@@ -17,6 +17,7 @@ import { Core, loadSeqMarks } from './core.js';
 import { alterUser, createNamespace, createTable, createUser, dropNamespace, dropTable, dropUser } from './ddl.js';
 import { insert, remove, update } from './dml.js';
 import { EngineSnapshot, planLiveQuery } from './live.js';
+import { PlanCache } from './planCache.js';
 import { RowCounts } from './rowcount.js';
 import { select } from './select.js';
 import { builtinSystemTables } from './system-tables.js';
@@ -48,6 +49,7 @@ const EMPTY: StatementResult = { columns: [], rows: [], rowCount: 0 };
 
 class KalamEngine implements Engine {
   private readonly systemTables = new Map<string, SystemTableProvider>();
+  private readonly plans = new PlanCache();
   private killHandler: KillHandler | undefined;
   private readonly trimTimer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
@@ -151,7 +153,8 @@ class KalamEngine implements Engine {
   planLiveQuery(sql: string, params: readonly ParamValue[], principal: Principal): LiveQueryPlan {
     this.open();
     if (!Array.isArray(params)) throw new KalamError('INVALID_ARGUMENT', 'params must be an array');
-    return planLiveQuery(this.core.catalog, sql, params, principal);
+    const catalog = this.core.catalog;
+    return this.plans.plan(catalog, sql, params, principal, () => planLiveQuery(catalog, sql, params, principal));
   }
 
   openSnapshot(): Snapshot {
