@@ -1,0 +1,157 @@
+/**
+ * The in-memory change-log tail answers readChanges exactly as RocksDB does: random writes
+ * (inserts, updates, deletes in shared and user partitions, user drops, retention trims) under
+ * small random tail bounds, then random ranges read both ways on the same engine.
+ */
+import fc from 'fast-check';
+import type { CommittedChange, Engine } from '../../server/src/engine/index.js';
+import { ChangeTail } from '../../server/src/engine/changeTail.js';
+import { admin, alice, bob, sql1, tempEngine } from './helpers.js';
+
+type Op =
+  | { kind: 'insert'; who: 0 | 1 | 2; shared: boolean; id: number; v: string | null; d: number }
+  | { kind: 'update'; who: 0 | 1 | 2; shared: boolean; id: number; v: string | null }
+  | { kind: 'delete'; who: 0 | 1 | 2; shared: boolean; id: number }
+  | { kind: 'dropBob' };
+
+const principals = [alice, bob, admin] as const;
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('insert' as const), who: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>, shared: fc.boolean(), id: fc.integer({ min: 1, max: 8 }), v: fc.option(fc.string({ maxLength: 12 })), d: fc.double({ noNaN: true, noDefaultInfinity: true }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('update' as const), who: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>, shared: fc.boolean(), id: fc.integer({ min: 1, max: 8 }), v: fc.option(fc.string({ maxLength: 12 })) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), who: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>, shared: fc.boolean(), id: fc.integer({ min: 1, max: 8 }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'dropBob' as const }) },
+);
+
+async function apply(e: Engine, o: Op, tables: { shared: string; user: string }): Promise<void> {
+  if (o.kind === 'dropBob') {
+    await sql1(e, admin, 'DROP USER bob');
+    await e.createUser('bob', 'pw-bob', 'user');
+    return;
+  }
+  // shared tables are written by the dba only; user tables by their owner
+  const who = o.shared ? admin : principals[o.who];
+  const table = o.shared ? tables.shared : tables.user;
+  try {
+    if (o.kind === 'insert') await e.execute(`INSERT INTO ${table} (id, v, d) VALUES ($1, $2, $3)`, [o.id, o.v, o.d], who);
+    else if (o.kind === 'update') await e.execute(`UPDATE ${table} SET v = $1 WHERE id = $2`, [o.v, o.id], who);
+    else await e.execute(`DELETE FROM ${table} WHERE id = $1`, [o.id], who);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'CONFLICT') throw err; // duplicate pk: nothing committed
+  }
+}
+
+async function outcome(p: Promise<CommittedChange[]>): Promise<CommittedChange[] | string> {
+  try {
+    return await p;
+  } catch (err) {
+    return `error ${(err as { code?: string }).code}`;
+  }
+}
+
+let n = 0;
+
+test('readChanges from the in-memory tail equals readChanges from RocksDB (property)', async () => {
+  let tailHits = 0;
+  const realRead = ChangeTail.prototype.read;
+  const countHits = jest.spyOn(ChangeTail.prototype, 'read').mockImplementation(function (this: ChangeTail, ...args) {
+    const r = realRead.apply(this, args);
+    if (r !== undefined) tailHits++;
+    return r;
+  });
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { minLength: 1, maxLength: 40 }),
+        fc.record({ maxEntries: fc.integer({ min: 0, max: 30 }), maxBytes: fc.oneof(fc.constant(1 << 30), fc.integer({ min: 0, max: 6000 })) }),
+        fc.integer({ min: 20, max: 200 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 12 }), fc.constantFrom('', 'alice', 'bob')), { minLength: 1, maxLength: 25 }),
+        async (ops, tailBounds, retained, reads) => {
+          const t = await tempEngine({ changeTail: tailBounds, retention: { maxEntries: retained } });
+          try {
+            const e = t.engine;
+            const tables = { shared: `app.s${++n}`, user: `app.u${n}` };
+            await sql1(e, admin, 'CREATE NAMESPACE IF NOT EXISTS app');
+            await sql1(e, admin, `CREATE SHARED TABLE ${tables.shared} (id INT PRIMARY KEY, v TEXT, d DOUBLE, big BIGINT)`);
+            await sql1(e, admin, `CREATE USER TABLE ${tables.user} (id INT PRIMARY KEY, v TEXT, d DOUBLE, big BIGINT)`);
+            await e.createUser('alice', 'pw-alice', 'user');
+            await e.createUser('bob', 'pw-bob', 'user');
+            const seqs: bigint[] = [0n, e.currentSeq()];
+            for (const o of ops) {
+              await apply(e, o, tables);
+              seqs.push(e.currentSeq());
+            }
+            await e.trimChangeLog();
+            const head = e.currentSeq();
+            for (const [a, b, limit, partition] of reads) {
+              const after = seqs[a % seqs.length]!;
+              const upto = b % 3 === 0 ? head : seqs[b % seqs.length]!;
+              const table = partition === '' ? tables.shared : tables.user;
+              const fromTail = await outcome(e.readChanges(table, partition, after, upto, limit));
+              const stored = jest.spyOn(ChangeTail.prototype, 'read').mockReturnValue(undefined);
+              const fromStore = await outcome(e.readChanges(table, partition, after, upto, limit));
+              stored.mockRestore();
+              expect(fromTail).toEqual(fromStore);
+            }
+          } finally {
+            await t.cleanup();
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  } finally {
+    countHits.mockRestore();
+  }
+  expect(tailHits).toBeGreaterThan(0);
+}, 30_000);
+
+describe('ChangeTail bounds', () => {
+  const table = { tid: 1, tableId: 'app.x', kind: 'shared', types: new Map() } as unknown as Parameters<ChangeTail['read']>[0];
+  const entry = (seq: bigint) => ({ seq, text: JSON.stringify({ k: 'insert', o: null, n: { id: Number(seq) } }) });
+
+  test('evicts the oldest entries past maxEntries and then answers only ranges it still holds whole', async () => {
+    const tail = new ChangeTail(10n, { maxEntries: 3 });
+    expect(tail.read(table, '', 10n, 20n, 10)).toEqual([]); // nothing committed after 10 yet
+    expect(tail.read(table, '', 9n, 20n, 10)).toBeUndefined(); // before the tail began
+    tail.append(1, '', [11n, 12n, 13n, 14n].map(entry));
+    expect(tail.size).toBe(3);
+    expect(tail.read(table, '', 10n, 20n, 10)).toBeUndefined(); // 11 was evicted
+    expect(tail.read(table, '', 11n, 20n, 10)?.map((c) => c.seq)).toEqual([12n, 13n, 14n]);
+    expect(tail.read(table, '', 12n, 13n, 10)?.map((c) => c.seq)).toEqual([13n]);
+    expect(tail.read(table, '', 11n, 20n, 2)?.map((c) => c.seq)).toEqual([12n, 13n]);
+    // another partition's appends push this one's oldest out
+    tail.append(1, 'alice', [15n, 16n].map(entry));
+    expect(tail.read(table, '', 11n, 20n, 10)).toBeUndefined();
+    expect(tail.read(table, '', 13n, 20n, 10)?.map((c) => c.seq)).toEqual([14n]);
+    // a partition never written since the tail began is complete (empty)
+    expect(tail.read(table, 'bob', 10n, 20n, 10)).toEqual([]);
+  });
+
+  test('decoded entries count against maxBytes; a decoded entry is shared by later reads', () => {
+    const one = entry(11n).text.length;
+    const tail = new ChangeTail(10n, { maxBytes: 10 * (one + 200) });
+    tail.append(1, '', [11n, 12n, 13n].map(entry));
+    const before = tail.bytes;
+    const first = tail.read(table, '', 10n, 20n, 10)!;
+    expect(tail.bytes).toBeGreaterThan(before);
+    expect(tail.read(table, '', 10n, 20n, 10)![0]).toBe(first[0]);
+    expect(first.map((c) => c.newRow)).toEqual([{ id: 11 }, { id: 12 }, { id: 13 }]);
+    expect(tail.bytes).toBeLessThanOrEqual(10 * (one + 200));
+  });
+
+  test('forgetting a partition or table drops its entries and moves its floor past them', () => {
+    const tail = new ChangeTail(10n, {});
+    tail.append(1, '', [11n, 12n].map(entry));
+    tail.append(2, '', [13n].map(entry));
+    tail.forgetPartition(1, '', 12n);
+    expect(tail.size).toBe(1);
+    expect(tail.read(table, '', 11n, 20n, 10)).toBeUndefined();
+    expect(tail.read(table, '', 12n, 20n, 10)).toEqual([]);
+    tail.forgetTable(2);
+    expect(tail.size).toBe(0);
+    expect(tail.bytes).toBe(0);
+    tail.append(1, '', [14n].map(entry));
+    expect(tail.read(table, '', 12n, 20n, 10)?.map((c) => c.seq)).toEqual([14n]);
+  });
+});
