@@ -66,7 +66,12 @@ export function schemaFields(table: TableMeta, names: readonly { name: string; a
 
 /** Stored row → JSON text (bigints as decimal strings, by schema). */
 export function encodeRow(row: Row): Buffer {
-  return Buffer.from(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), 'utf8');
+  return Buffer.from(rowJson(row), 'utf8');
+}
+
+/** The JSON text {@link encodeRow} stores (bigint as decimal strings). */
+export function rowJson(row: Row): string {
+  return JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 /** JSON text → stored row (BIGINT columns and `_seq` back to bigint). */

@@ -2,10 +2,11 @@
  * The change log: one `c` entry per committed row change (written in the row's batch), a global
  * `g` order index for retention, and per-partition trim marks (`h`) for {@link ChangeLog.isTrimmedAfter}.
  */
-import { makeSeqId, SEQ_EPOCH_MS, type CellValue, type ChangeType, type Row, type SeqId } from '@kalam/link/protocol';
+import { makeSeqId, SEQ_EPOCH_MS, type ChangeType, type Row, type SeqId } from '@kalam/link/protocol';
 import type { KvStore, KvWrite } from '../store/kv.js';
 import { nameKey, P, parsePartitionRef, partitionPrefix, partitionRef, prefixRange, readU64, seqKey, seqOfKey, u64 } from '../store/keys.js';
-import { encodeRow, reviveRow, type TableMeta } from './catalog.js';
+import { rowJson, type TableMeta } from './catalog.js';
+import { ChangeTail, decodeChange } from './changeTail.js';
 import type { CommittedChange } from './types.js';
 
 /** A change about to be written (rows are full stored rows). */
@@ -23,11 +24,16 @@ function refKey(tid: number, partition: string): string {
   return `${tid}\u0000${partition}`;
 }
 
+/** Encoded entries of one append, for {@link ChangeLog.applyAppend}. */
+export type AppendedEntries = readonly { readonly seq: SeqId; readonly text: string }[];
+
 /** Change-log state and operations. Mutating operations must run under the engine's writer lock. */
 export class ChangeLog {
   private count = 0;
   private oldest: SeqId | undefined;
   private readonly trimmed = new Map<string, SeqId>();
+  /** Newest entries in memory (reads of recent ranges skip RocksDB); absent until {@link useTail}. */
+  private tail: ChangeTail | undefined;
 
   private constructor(private readonly kv: KvStore) {}
 
@@ -48,22 +54,35 @@ export class ChangeLog {
     return this.count;
   }
 
-  /** Writes appending `changes` of one table partition (plus the new count). */
-  appendWrites(table: TableMeta, partition: string, changes: readonly PendingChange[], out: KvWrite[]): void {
-    const ref = partitionRef(table.tid, partition);
-    for (const ch of changes) {
-      const value = encodeRow({ k: ch.changeType, o: ch.oldRow, n: ch.newRow } as unknown as Row);
-      out.push({ type: 'put', key: seqKey(P.change, table.tid, partition, ch.seq), value });
-      out.push({ type: 'put', key: Buffer.concat([Buffer.of(P.logOrder), u64(ch.seq)]), value: ref });
-    }
-    out.push({ type: 'put', key: COUNT_KEY, value: u64(BigInt(this.count + changes.length)) });
+  /** Keep the newest entries in memory from now on; `tail` starts at the last committed seq. */
+  useTail(tail: ChangeTail): void {
+    this.tail = tail;
   }
 
-  /** Record a committed append. */
-  applyAppend(changes: readonly PendingChange[]): void {
-    if (changes.length === 0) return;
-    this.count += changes.length;
-    if (this.oldest === undefined) this.oldest = changes[0]!.seq;
+  /** Writes appending `changes` of one table partition (plus the new count); returns the entries for {@link applyAppend}. */
+  appendWrites(table: TableMeta, partition: string, changes: readonly PendingChange[], out: KvWrite[]): AppendedEntries {
+    const ref = partitionRef(table.tid, partition);
+    const entries: { seq: SeqId; text: string }[] = [];
+    for (const ch of changes) {
+      // the text is kept for the in-memory tail: a string, not a pooled Buffer slice that would pin its slab
+      const text = rowJson({ k: ch.changeType, o: ch.oldRow, n: ch.newRow } as unknown as Row);
+      out.push({ type: 'put', key: seqKey(P.change, table.tid, partition, ch.seq), value: Buffer.from(text, 'utf8') });
+      out.push({ type: 'put', key: Buffer.concat([Buffer.of(P.logOrder), u64(ch.seq)]), value: ref });
+      entries.push({ seq: ch.seq, text });
+    }
+    out.push({ type: 'put', key: COUNT_KEY, value: u64(BigInt(this.count + changes.length)) });
+    return entries;
+  }
+
+  /**
+   * Record a committed append. Must run in the same synchronous step that advances the committed
+   * seq, so a reader never sees a head the in-memory tail does not hold yet.
+   */
+  applyAppend(table: TableMeta, partition: string, entries: AppendedEntries): void {
+    if (entries.length === 0) return;
+    this.count += entries.length;
+    if (this.oldest === undefined) this.oldest = entries[0]!.seq;
+    this.tail?.append(table.tid, partition, entries);
   }
 
   /** True when some change of this partition with seq > fromSeq was trimmed. */
@@ -123,21 +142,20 @@ export class ChangeLog {
 
   /** Changes of one partition with afterSeq < seq ≤ uptoSeq, ascending, at most `limit`. */
   async read(table: TableMeta, partition: string, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<CommittedChange[]> {
+    const recent = this.tail?.read(table, partition, afterSeq, uptoSeq, limit);
+    if (recent === undefined) return this.readStored(table, partition, afterSeq, uptoSeq, limit);
+    // a page from memory still yields to the event loop, as a RocksDB read does: a mass resume
+    // replaying page after page must not starve every other socket and request meanwhile
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return recent;
+  }
+
+  /** {@link read} from RocksDB only. */
+  async readStored(table: TableMeta, partition: string, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<CommittedChange[]> {
     const out: CommittedChange[] = [];
     if (uptoSeq <= afterSeq || limit <= 0) return out;
     const range = { gt: seqKey(P.change, table.tid, partition, afterSeq), lte: seqKey(P.change, table.tid, partition, uptoSeq), limit };
-    for await (const { key, value } of this.kv.range(range)) {
-      const raw = JSON.parse(value.toString('utf8')) as { k: ChangeType; o: Record<string, CellValue> | null; n: Record<string, CellValue> | null };
-      out.push({
-        seq: seqOfKey(key),
-        tableId: table.tableId,
-        kind: table.kind,
-        partition,
-        changeType: raw.k,
-        oldRow: raw.o ? reviveRow(table, raw.o) : null,
-        newRow: raw.n ? reviveRow(table, raw.n) : null,
-      });
-    }
+    for await (const { key, value } of this.kv.range(range)) out.push(decodeChange(table, partition, seqOfKey(key), value.toString('utf8')));
     return out;
   }
 
@@ -162,6 +180,7 @@ export class ChangeLog {
       writes.push({ type: 'put', key: COUNT_KEY, value: u64(BigInt(this.count - n)) });
       await this.kv.batch(writes);
       this.markTrimmed(tid, partition, last);
+      this.tail?.forgetPartition(tid, partition, last);
       this.count -= n;
       removed += n;
       if (n < TRIM_CHUNK) return removed;
@@ -190,6 +209,7 @@ export class ChangeLog {
   /** Forget trim marks of a dropped table (its keys are range-deleted by the caller). */
   forgetTable(tid: number): void {
     for (const k of [...this.trimmed.keys()]) if (k.startsWith(`${tid}\u0000`)) this.trimmed.delete(k);
+    this.tail?.forgetTable(tid);
   }
 
   /** Range of every `c` key of one partition (for tests and drops). */

@@ -101,8 +101,11 @@ export class Core {
     };
   }
 
-  /** Write a batch (under the lock). `newCurrent` advances the committed seq on success. */
-  async write(writes: KvWrite[], newCurrent?: SeqId): Promise<void> {
+  /**
+   * Write a batch (under the lock). `newCurrent` advances the committed seq on success;
+   * `applied` runs in the same synchronous step, before any reader can see the new seq.
+   */
+  async write(writes: KvWrite[], newCurrent?: SeqId, applied?: () => void): Promise<void> {
     const target = newCurrent ?? this.current;
     writes.push({ type: 'put', key: SEQ_HW_KEY, value: u64(this.seq.lastIssued) });
     if (newCurrent !== undefined) writes.push({ type: 'put', key: CURRENT_KEY, value: u64(newCurrent) });
@@ -114,7 +117,10 @@ export class Core {
       await this.kv.batch(writes);
       ok = exposable = true;
     } finally {
-      if (ok) this.current = target;
+      if (ok) {
+        applied?.();
+        this.current = target;
+      }
       else if (flight.waiters.length > 0) exposable = await this.persistHighWater();
       this.inFlight = null;
       for (const w of flight.waiters) w(exposable);
@@ -140,13 +146,12 @@ export class Core {
   async commitRows(table: TableMeta, partition: string, changes: readonly PendingChange[], rowWrites: KvWrite[]): Promise<void> {
     if (changes.length === 0) return;
     const writes = rowWrites;
-    this.log.appendWrites(table, partition, changes, writes);
+    const entries = this.log.appendWrites(table, partition, changes, writes);
     let delta = 0;
     for (const c of changes) delta += c.changeType === 'insert' ? 1 : c.changeType === 'delete' ? -1 : 0;
     const applyCount = await this.rowCounts.prepare(table.tid, partition, delta, writes);
-    await this.write(writes, changes[changes.length - 1]!.seq);
+    await this.write(writes, changes[changes.length - 1]!.seq, () => this.log.applyAppend(table, partition, entries));
     applyCount();
-    this.log.applyAppend(changes);
     this.commits.emit(
       changes.map((c) => ({ seq: c.seq, tableId: table.tableId, kind: table.kind, partition, changeType: c.changeType, oldRow: c.oldRow, newRow: c.newRow })),
     );

@@ -13,6 +13,7 @@ import { runtimeKey, successor } from '../store/keys.js';
 import { requireAdmin } from './access.js';
 import { Catalog } from './catalog.js';
 import { ChangeLog } from './changelog.js';
+import { ChangeTail } from './changeTail.js';
 import { Core, loadSeqMarks } from './core.js';
 import { alterUser, createNamespace, createTable, createUser, dropNamespace, dropTable, dropUser } from './ddl.js';
 import { insert, remove, update } from './dml.js';
@@ -236,6 +237,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const kv = await openKvStore(join(options.dataDir, 'db'));
   try {
     const [catalog, users, log, marks, rowCounts] = await Promise.all([Catalog.load(kv), Users.load(kv), ChangeLog.load(kv), loadSeqMarks(kv), RowCounts.load(kv)]);
+    log.useTail(new ChangeTail(marks.current, options.changeTail));
     const after = marks.hw > marks.current ? marks.hw : marks.current;
     const seq = new SeqGenerator({ workerId: options.workerId ?? 0, after });
     const retention = { maxEntries: options.retention?.maxEntries ?? DEFAULT_MAX_ENTRIES, maxAgeMs: options.retention?.maxAgeMs ?? DEFAULT_MAX_AGE_MS };

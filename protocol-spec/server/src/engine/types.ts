@@ -59,6 +59,16 @@ export interface EngineOptions {
   readonly retention?: RetentionOptions;
   /** SeqId worker id (0–1023). @default 0 */
   readonly workerId?: number;
+  /** Bounds of the in-memory copy of the newest change-log entries (catch-up reads). */
+  readonly changeTail?: ChangeTailOptions;
+}
+
+/** Bounds of the in-memory change-log tail; the oldest entries leave first when either is exceeded. */
+export interface ChangeTailOptions {
+  /** Max entries held (whole server); 0 disables the tail. @default 32_768 */
+  readonly maxEntries?: number;
+  /** Max heap held, estimated per entry from its JSON text (~220 B overhead each). @default 8 MiB */
+  readonly maxBytes?: number;
 }
 
 /** Result of one SQL statement. */
