@@ -1,5 +1,6 @@
 /**
- * The in-memory change-log tail answers readChanges exactly as RocksDB does: random writes
+ * The in-memory change-log tail answers readChanges (and the per-plan readChangesFor) exactly as
+ * RocksDB does: random writes
  * (inserts, updates, deletes in shared and user partitions, user drops, retention trims) under
  * small random tail bounds, then random ranges read both ways on the same engine.
  */
@@ -41,7 +42,7 @@ async function apply(e: Engine, o: Op, tables: { shared: string; user: string })
   }
 }
 
-async function outcome(p: Promise<CommittedChange[]>): Promise<CommittedChange[] | string> {
+async function outcome<T>(p: Promise<T>): Promise<T | string> {
   try {
     return await p;
   } catch (err) {
@@ -51,11 +52,34 @@ async function outcome(p: Promise<CommittedChange[]>): Promise<CommittedChange[]
 
 let n = 0;
 
-test('readChanges from the in-memory tail equals readChanges from RocksDB (property)', async () => {
+/** Engines with different tail bounds (opened once; each run uses fresh tables). */
+const configs = [
+  { changeTail: { maxEntries: 0 }, retention: { maxEntries: 40 } },
+  { changeTail: { maxEntries: 5 }, retention: { maxEntries: 200 } },
+  { changeTail: { maxEntries: 30, maxBytes: 3000 }, retention: { maxEntries: 60 } },
+  { changeTail: { maxEntries: 1000 }, retention: { maxEntries: 25 } },
+];
+let engines: Awaited<ReturnType<typeof tempEngine>>[] = [];
+
+beforeAll(async () => {
+  engines = await Promise.all(configs.map((c) => tempEngine(c)));
+  for (const t of engines) {
+    await sql1(t.engine, admin, 'CREATE NAMESPACE app');
+    await t.engine.createUser('alice', 'pw-alice', 'user');
+    await t.engine.createUser('bob', 'pw-bob', 'user');
+  }
+});
+afterAll(async () => {
+  for (const t of engines) await t.cleanup();
+});
+
+test('readChanges and readChangesFor from the in-memory tail equal reads from RocksDB (property)', async () => {
   let tailHits = 0;
-  const realRead = ChangeTail.prototype.read;
-  const countHits = jest.spyOn(ChangeTail.prototype, 'read').mockImplementation(function (this: ChangeTail, ...args) {
-    const r = realRead.apply(this, args);
+  let storeOnly = false; // true: the tail answers nothing, every read goes to RocksDB
+  const realScan = ChangeTail.prototype.scan;
+  const spy = jest.spyOn(ChangeTail.prototype, 'scan').mockImplementation(function (this: ChangeTail, ...args) {
+    if (storeOnly) return undefined;
+    const r = realScan.apply(this, args);
     if (r !== undefined) tailHits++;
     return r;
   });
@@ -63,48 +87,52 @@ test('readChanges from the in-memory tail equals readChanges from RocksDB (prope
     await fc.assert(
       fc.asyncProperty(
         fc.array(op, { minLength: 1, maxLength: 40 }),
-        fc.record({ maxEntries: fc.integer({ min: 0, max: 30 }), maxBytes: fc.oneof(fc.constant(1 << 30), fc.integer({ min: 0, max: 6000 })) }),
-        fc.integer({ min: 20, max: 200 }),
+        fc.integer({ min: 0, max: configs.length - 1 }),
         fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 12 }), fc.constantFrom('', 'alice', 'bob')), { minLength: 1, maxLength: 25 }),
-        async (ops, tailBounds, retained, reads) => {
-          const t = await tempEngine({ changeTail: tailBounds, retention: { maxEntries: retained } });
-          try {
-            const e = t.engine;
-            const tables = { shared: `app.s${++n}`, user: `app.u${n}` };
-            await sql1(e, admin, 'CREATE NAMESPACE IF NOT EXISTS app');
-            await sql1(e, admin, `CREATE SHARED TABLE ${tables.shared} (id INT PRIMARY KEY, v TEXT, d DOUBLE, big BIGINT)`);
-            await sql1(e, admin, `CREATE USER TABLE ${tables.user} (id INT PRIMARY KEY, v TEXT, d DOUBLE, big BIGINT)`);
-            await e.createUser('alice', 'pw-alice', 'user');
-            await e.createUser('bob', 'pw-bob', 'user');
-            const seqs: bigint[] = [0n, e.currentSeq()];
-            for (const o of ops) {
-              await apply(e, o, tables);
-              seqs.push(e.currentSeq());
-            }
-            await e.trimChangeLog();
-            const head = e.currentSeq();
-            for (const [a, b, limit, partition] of reads) {
-              const after = seqs[a % seqs.length]!;
-              const upto = b % 3 === 0 ? head : seqs[b % seqs.length]!;
-              const table = partition === '' ? tables.shared : tables.user;
-              const fromTail = await outcome(e.readChanges(table, partition, after, upto, limit));
-              const stored = jest.spyOn(ChangeTail.prototype, 'read').mockReturnValue(undefined);
-              const fromStore = await outcome(e.readChanges(table, partition, after, upto, limit));
-              stored.mockRestore();
-              expect(fromTail).toEqual(fromStore);
-            }
-          } finally {
-            await t.cleanup();
+        async (ops, which, reads) => {
+          const e = engines[which]!.engine;
+          const tables = { shared: `app.s${++n}`, user: `app.u${n}` };
+          await sql1(e, admin, `CREATE SHARED TABLE ${tables.shared} (id INT PRIMARY KEY, v TEXT, d DOUBLE, big BIGINT)`);
+          await sql1(e, admin, `CREATE USER TABLE ${tables.user} (id INT PRIMARY KEY, v TEXT, d DOUBLE, big BIGINT)`);
+          const seqs: bigint[] = [0n, e.currentSeq()];
+          for (const o of ops) {
+            await apply(e, o, tables);
+            seqs.push(e.currentSeq());
+          }
+          await e.trimChangeLog();
+          const head = e.currentSeq();
+          for (const [a, b, limit, partition] of reads) {
+            const after = seqs[a % seqs.length]!;
+            const upto = b % 3 === 0 ? head : seqs[b % seqs.length]!;
+            const table = partition === '' ? tables.shared : tables.user;
+            const fromTail = await outcome(e.readChanges(table, partition, after, upto, limit));
+            const plan = e.planLiveQuery(`SELECT * FROM ${table} WHERE id > $1`, [a % 5], partition === 'bob' ? bob : alice);
+            const keptFromTail = await outcome(e.readChangesFor!(plan, after, upto, limit));
+            storeOnly = true;
+            const fromStore = await outcome(e.readChanges(table, partition, after, upto, limit));
+            const keptFromStore = await outcome(e.readChangesFor!(plan, after, upto, limit));
+            storeOnly = false;
+            expect(fromTail).toEqual(fromStore);
+            // the filtered read = the plain read filtered by the plan, continuing after what it examined
+            const expected =
+              typeof fromStore === 'string'
+                ? fromStore
+                : {
+                    changes: fromStore.filter((c) => (c.newRow !== null && plan.matches(c.newRow)) || (c.oldRow !== null && plan.matches(c.oldRow))),
+                    scannedTo: fromStore.length < limit ? (upto > after ? upto : after) : fromStore[fromStore.length - 1]!.seq,
+                  };
+            expect(keptFromTail).toEqual(expected);
+            expect(keptFromStore).toEqual(expected);
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   } finally {
-    countHits.mockRestore();
+    spy.mockRestore();
   }
   expect(tailHits).toBeGreaterThan(0);
-}, 30_000);
+});
 
 describe('ChangeTail bounds', () => {
   const table = { tid: 1, tableId: 'app.x', kind: 'shared', types: new Map() } as unknown as Parameters<ChangeTail['read']>[0];

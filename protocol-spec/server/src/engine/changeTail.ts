@@ -94,16 +94,34 @@ export class ChangeTail {
    * `undefined` when the tail does not hold every change of the partition after `afterSeq`.
    */
   read(table: TableMeta, partition: string, afterSeq: SeqId, uptoSeq: SeqId, limit: number): CommittedChange[] | undefined {
+    return this.scan(table, partition, afterSeq, uptoSeq, limit)?.changes;
+  }
+
+  /**
+   * Like {@link read}, examining at most `limit` changes and keeping those `keep` accepts (all
+   * when absent); `scannedTo` is the last examined seq, or uptoSeq once the range is exhausted.
+   */
+  scan(
+    table: TableMeta,
+    partition: string,
+    afterSeq: SeqId,
+    uptoSeq: SeqId,
+    limit: number,
+    keep?: (change: CommittedChange) => boolean,
+  ): { changes: CommittedChange[]; scannedTo: SeqId } | undefined {
     const part = this.#parts.get(key(table.tid, partition));
     if (afterSeq < (part?.floor ?? this.startSeq)) return undefined;
-    const out: CommittedChange[] = [];
-    if (part === undefined || uptoSeq <= afterSeq || limit <= 0) return out;
+    const changes: CommittedChange[] = [];
+    if (part === undefined || uptoSeq <= afterSeq || limit <= 0) return { changes, scannedTo: uptoSeq > afterSeq ? uptoSeq : afterSeq };
     const { entries } = part;
-    let i = firstAfter(entries, part.head, afterSeq);
+    const from = firstAfter(entries, part.head, afterSeq);
+    const inRange = firstAfter(entries, from, uptoSeq);
+    const end = Math.min(inRange, from + limit);
+    // hot loop of a mass catch-up: index bounds only, no bigint compares per entry
+    const scannedTo = end < inRange ? entries[end - 1]!.seq : uptoSeq;
     let grown = 0;
-    for (; i < entries.length && out.length < limit; i++) {
+    for (let i = from; i < end; i++) {
       const e = entries[i]!;
-      if (e.seq > uptoSeq) break;
       if (e.decoded === undefined) {
         e.decoded = decode(table, partition, e.seq, e.text!);
         e.text = undefined;
@@ -111,13 +129,13 @@ export class ChangeTail {
         e.bytes += more;
         grown += more;
       }
-      out.push(e.decoded);
+      if (keep === undefined || keep(e.decoded)) changes.push(e.decoded);
     }
     if (grown > 0) {
       this.#bytes += grown;
       this.#evict();
     }
-    return out;
+    return { changes, scannedTo };
   }
 
   /** Forget every entry of a table whose rows are gone (its tid is never reused). */

@@ -150,6 +150,28 @@ export class ChangeLog {
     return recent;
   }
 
+  /**
+   * Changes of one partition with afterSeq < seq ≤ uptoSeq that `keep` accepts, examining at most
+   * `limit`; `scannedTo` = the last examined seq, or uptoSeq once the range is exhausted.
+   */
+  async readKept(
+    table: TableMeta,
+    partition: string,
+    afterSeq: SeqId,
+    uptoSeq: SeqId,
+    limit: number,
+    keep: (change: CommittedChange) => boolean,
+  ): Promise<{ changes: CommittedChange[]; scannedTo: SeqId }> {
+    const recent = this.tail?.scan(table, partition, afterSeq, uptoSeq, limit, keep);
+    if (recent !== undefined) {
+      await new Promise<void>((resolve) => setImmediate(resolve)); // yield as a RocksDB read would (see read)
+      return recent;
+    }
+    const all = await this.readStored(table, partition, afterSeq, uptoSeq, limit);
+    const last = all[all.length - 1];
+    return { changes: all.filter(keep), scannedTo: all.length < limit || last === undefined ? (uptoSeq > afterSeq ? uptoSeq : afterSeq) : last.seq };
+  }
+
   /** {@link read} from RocksDB only. */
   async readStored(table: TableMeta, partition: string, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<CommittedChange[]> {
     const out: CommittedChange[] = [];

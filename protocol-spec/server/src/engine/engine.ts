@@ -17,12 +17,13 @@ import { ChangeTail } from './changeTail.js';
 import { Core, loadSeqMarks } from './core.js';
 import { alterUser, createNamespace, createTable, createUser, dropNamespace, dropTable, dropUser } from './ddl.js';
 import { insert, remove, update } from './dml.js';
-import { EngineSnapshot, planLiveQuery } from './live.js';
+import { EngineSnapshot, LivePlan, planLiveQuery } from './live.js';
 import { PlanCache } from './planCache.js';
 import { RowCounts } from './rowcount.js';
 import { select } from './select.js';
 import { builtinSystemTables } from './system-tables.js';
 import type {
+  ChangePage,
   CommittedChange,
   Engine,
   EngineOptions,
@@ -173,6 +174,18 @@ class KalamEngine implements Engine {
       throw new KalamError('CONFLICT', `change log of ${tableId} was trimmed past ${afterSeq}; take a fresh snapshot`);
     }
     return changes;
+  }
+
+  async readChangesFor(plan: LiveQueryPlan, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<ChangePage> {
+    this.open();
+    if (!(plan instanceof LivePlan)) throw new KalamError('INVALID_ARGUMENT', 'plan was not made by this engine');
+    const table = this.core.catalog.get(plan.tableId);
+    if (table !== plan.table) throw new KalamError('NOT_FOUND', `table ${plan.tableId} does not exist`);
+    const page = await this.core.log.readKept(table, plan.partition, afterSeq, uptoSeq, limit, (c) => (c.newRow !== null && plan.matches(c.newRow)) || (c.oldRow !== null && plan.matches(c.oldRow)));
+    if (this.core.log.isTrimmedAfter(table.tid, plan.partition, afterSeq)) {
+      throw new KalamError('CONFLICT', `change log of ${plan.tableId} was trimmed past ${afterSeq}; take a fresh snapshot`);
+    }
+    return page;
   }
 
   isRetained(tableId: string, partition: string, fromSeq: SeqId): boolean {

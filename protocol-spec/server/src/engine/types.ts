@@ -89,6 +89,14 @@ export interface StatementResult {
 /** Table kinds. `system` tables are provided by the runtime through {@link Engine.registerSystemTable}. */
 export type TableKind = 'user' | 'shared' | 'system';
 
+/** Result of {@link Engine.readChangesFor}. */
+export interface ChangePage {
+  /** The examined changes the plan sees, ascending. */
+  readonly changes: readonly CommittedChange[];
+  /** Every change up to this seq was examined (uptoSeq once the range is exhausted): continue after it. */
+  readonly scannedTo: SeqId;
+}
+
 /** One committed row change, as reported by {@link Engine.onCommit} and {@link Engine.readChanges}. */
 export interface CommittedChange {
   /** SeqId of this change (= `_seq` of `newRow`). */
@@ -303,6 +311,13 @@ export interface Engine {
    * when retention trimmed part of the range meanwhile (fall back to a fresh snapshot or drop the socket).
    */
   readChanges(tableId: string, partition: string, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<CommittedChange[]>;
+  /**
+   * {@link readChanges} for one live query: examines at most `limit` changes of the plan's table
+   * partition with afterSeq < seq ≤ uptoSeq and returns only those the plan sees (WHERE matches the
+   * old or the new row), so a catch-up allocates and walks nothing for the rest. Same CONFLICT rule.
+   * Optional: callers fall back to readChanges + their own filter.
+   */
+  readChangesFor?(plan: LiveQueryPlan, afterSeq: SeqId, uptoSeq: SeqId, limit: number): Promise<ChangePage>;
   /**
    * True when every change of this table partition after `fromSeq` is still in the change log.
    * False when some were trimmed, or `fromSeq` is in the future / from another lineage.
