@@ -3,7 +3,7 @@
  * functions over stored rows. SQL three-valued logic: a row matches only when WHERE is TRUE.
  */
 import { KalamError, type CellValue, type KalamDataType, type ParamValue, type Row } from '@kalam/link/protocol';
-import type { Expr } from './ast.js';
+import type { CompareOp, Expr } from './ast.js';
 import { coerce, compareCells, likeToRegExp } from './values.js';
 
 /** Column types by name (including `_seq` as BigInt). */
@@ -53,6 +53,48 @@ function hintOf(e: Expr, types: ColumnTypes): { type: KalamDataType; column: str
   return e.kind === 'col' ? { type: column(types, e.name), column: e.name } : undefined;
 }
 
+const NO_ROW: Row = {};
+
+/**
+ * `column <op> constant`, the usual WHERE shape, as one closure per operator (evaluated per row
+ * per live query in fan-out and catch-up); same result as the generic comparison.
+ */
+function columnVsConstant(name: string, k: CellValue, op: CompareOp): Pred {
+  if (k === null) return () => null;
+  switch (op) {
+    case '=':
+      return (row) => {
+        const a = row[name];
+        return a === null || a === undefined ? null : compareCells(a, k) === 0;
+      };
+    case '<>':
+      return (row) => {
+        const a = row[name];
+        return a === null || a === undefined ? null : compareCells(a, k) !== 0;
+      };
+    case '<':
+      return (row) => {
+        const a = row[name];
+        return a === null || a === undefined ? null : compareCells(a, k) < 0;
+      };
+    case '<=':
+      return (row) => {
+        const a = row[name];
+        return a === null || a === undefined ? null : compareCells(a, k) <= 0;
+      };
+    case '>':
+      return (row) => {
+        const a = row[name];
+        return a === null || a === undefined ? null : compareCells(a, k) > 0;
+      };
+    default:
+      return (row) => {
+        const a = row[name];
+        return a === null || a === undefined ? null : compareCells(a, k) >= 0;
+      };
+  }
+}
+
 function pred(e: Expr, types: ColumnTypes, params: readonly ParamValue[]): Pred {
   switch (e.kind) {
     case 'and': {
@@ -88,6 +130,7 @@ function pred(e: Expr, types: ColumnTypes, params: readonly ParamValue[]): Pred 
       const l = value(e.left, types, params, hintOf(e.right, types));
       const r = value(e.right, types, params, hintOf(e.left, types));
       const op = e.op;
+      if (e.left.kind === 'col' && e.right.kind !== 'col') return columnVsConstant(e.left.name, r(NO_ROW), op);
       return (row) => {
         const a = l(row);
         const b = r(row);
