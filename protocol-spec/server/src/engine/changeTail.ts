@@ -99,7 +99,7 @@ export class ChangeTail {
 
   /**
    * Like {@link read}, examining at most `limit` changes and keeping those `keep` accepts (all
-   * when absent); `scannedTo` is the last examined seq, or uptoSeq once the range is exhausted.
+   * when absent); `scannedTo` is the last examined seq when `limit` were examined, else uptoSeq.
    */
   scan(
     table: TableMeta,
@@ -118,7 +118,8 @@ export class ChangeTail {
     const inRange = firstAfter(entries, from, uptoSeq);
     const end = Math.min(inRange, from + limit);
     // hot loop of a mass catch-up: index bounds only, no bigint compares per entry
-    const scannedTo = end < inRange ? entries[end - 1]!.seq : uptoSeq;
+    // like a RocksDB read of `limit` entries, a full page reports its last seq even when nothing follows
+    const scannedTo = end - from === limit ? entries[end - 1]!.seq : uptoSeq;
     let grown = 0;
     for (let i = from; i < end; i++) {
       const e = entries[i]!;

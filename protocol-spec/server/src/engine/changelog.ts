@@ -167,9 +167,20 @@ export class ChangeLog {
       await new Promise<void>((resolve) => setImmediate(resolve)); // yield as a RocksDB read would (see read)
       return recent;
     }
-    const all = await this.readStored(table, partition, afterSeq, uptoSeq, limit);
-    const last = all[all.length - 1];
-    return { changes: all.filter(keep), scannedTo: all.length < limit || last === undefined ? (uptoSeq > afterSeq ? uptoSeq : afterSeq) : last.seq };
+    // from RocksDB, keeping only matches as it goes (a large scan holds no page of the rest)
+    const changes: CommittedChange[] = [];
+    let examined = 0;
+    let last: SeqId | undefined;
+    if (uptoSeq > afterSeq && limit > 0) {
+      const range = { gt: seqKey(P.change, table.tid, partition, afterSeq), lte: seqKey(P.change, table.tid, partition, uptoSeq), limit };
+      for await (const { key, value } of this.kv.range(range)) {
+        const change = decodeChange(table, partition, seqOfKey(key), value.toString('utf8'));
+        examined++;
+        last = change.seq;
+        if (keep(change)) changes.push(change);
+      }
+    }
+    return { changes, scannedTo: examined < limit || last === undefined ? (uptoSeq > afterSeq ? uptoSeq : afterSeq) : last };
   }
 
   /** {@link read} from RocksDB only. */

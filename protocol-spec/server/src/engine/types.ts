@@ -93,7 +93,7 @@ export type TableKind = 'user' | 'shared' | 'system';
 export interface ChangePage {
   /** The examined changes the plan sees, ascending. */
   readonly changes: readonly CommittedChange[];
-  /** Every change up to this seq was examined (uptoSeq once the range is exhausted): continue after it. */
+  /** Every change up to this seq was examined: the last one when `limit` were, else uptoSeq. Continue after it. */
   readonly scannedTo: SeqId;
 }
 
