@@ -54,6 +54,8 @@ export interface FanoutMemo {
 type State = 'starting' | 'snapshot' | 'catchup' | 'live' | 'closed';
 
 const CATCHUP_PAGE = 1000;
+/** Changes examined per filtered catch-up read (Engine.readChangesFor: only matches are materialised). */
+const CATCHUP_SCAN = 16_384;
 
 /** One registered subscription. */
 export class LiveSubscription {
@@ -250,10 +252,17 @@ export class LiveSubscription {
       }
       await this.host.writable();
       if (this.#stale()) return;
-      let page: CommittedChange[];
+      let page: readonly CommittedChange[];
+      let scannedTo: bigint;
       try {
         if (!engine.isRetained(this.tableId, this.partition, after)) throw new KalamError('CONFLICT', 'change log trimmed');
-        page = await engine.readChanges(this.tableId, this.partition, after, head, CATCHUP_PAGE);
+        // only the changes this query sees: a mass resume does not walk every change of the partition per subscription
+        if (engine.readChangesFor !== undefined) ({ changes: page, scannedTo } = await engine.readChangesFor(this.plan, after, head, CATCHUP_SCAN));
+        else {
+          page = await engine.readChanges(this.tableId, this.partition, after, head, CATCHUP_PAGE);
+          const last = page[page.length - 1];
+          scannedTo = page.length < CATCHUP_PAGE || last === undefined ? head : last.seq;
+        }
       } catch (e) {
         if (!KalamError.is(e, 'CONFLICT')) throw e;
         if (!this.#stale()) this.host.abort(this, 'change log trimmed past this subscription');
@@ -262,18 +271,20 @@ export class LiveSubscription {
       for (const change of page) {
         if (this.#stale()) return;
         if (change.seq <= this.#position) continue;
+        const outcome = classify(this.plan, change);
+        if (outcome === null) {
+          this.#position = change.seq;
+          continue;
+        }
         if (this.host.congested) {
           // a page can outweigh the whole buffer: pace within it, or a reader merely slower than RocksDB gets 4006
           await this.host.writable();
           if (this.#stale()) return;
         }
         this.#position = change.seq;
-        const outcome = classify(this.plan, change);
-        if (outcome === null) continue;
         this.#deliver(encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat)), new WireSeq(change.seq));
       }
-      const last = page[page.length - 1];
-      after = page.length < CATCHUP_PAGE || last === undefined ? head : last.seq;
+      after = scannedTo;
       if (this.#position < after) this.#position = after;
     }
   }
