@@ -64,7 +64,8 @@ Kalam Live is running
             ${appUrl}?user=alice&password=alice-password   signs in directly
   users:    ${demoUsers.map((u) => `${u.name} / ${u.password}`).join(', ')}
   admin:    admin / ${adminPassword}
-            curl -u admin:${adminPassword} ${server.url}/v1/api/sql -d '{"sql":"SELECT * FROM system.connections"}'
+            TOKEN=$(curl -s -u admin:${adminPassword} -X POST ${server.url}/v1/api/auth/login | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+            curl -s -H "authorization: Bearer $TOKEN" ${server.url}/v1/api/sql -d '{"sql":"SELECT * FROM system.connections"}'
   tail:     npm run tail   (prints alice's todos and every change)
   data:     ${dataDir} (${seeded ? 'new demo data' : 'kept from the last run'})
 Ctrl-C to stop.`);
