@@ -10,13 +10,9 @@ import type { SubscriptionEvent } from '../../src/subscriptions/types.js';
 import { SocketHub } from '../support/fakeSocket.js';
 import { flush, ManualClock } from '../support/manualClock.js';
 import { SCHEMA } from '../support/fakeServer.js';
+import { trackUnhandledRejections } from '../support/rejections.js';
 
-const rejections: unknown[] = [];
-const onRejection = (reason: unknown): void => {
-  rejections.push(reason);
-};
-beforeAll(() => process.on('unhandledRejection', onRejection));
-afterAll(() => process.off('unhandledRejection', onRejection));
+const rejections = trackUnhandledRejections();
 afterEach(() => expect(rejections.splice(0)).toEqual([]));
 
 function make(serialization: 'msgpack' | 'json' = 'msgpack'): { link: KalamLink; hub: SocketHub; clock: ManualClock } {

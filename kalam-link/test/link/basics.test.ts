@@ -6,16 +6,13 @@ import { createLink, type KalamLink } from '../../src/link.js';
 import type { Row } from '../../src/protocol/messages.js';
 import type { SubscriptionEvent } from '../../src/subscriptions/types.js';
 import { adminAuth, eventually, RecordingWs, startTestServer, type TestServer } from '../support/server.js';
+import { trackUnhandledRejections } from '../support/rejections.js';
 
 let t: TestServer;
 const links: KalamLink[] = [];
-const rejections: unknown[] = [];
-const onRejection = (reason: unknown): void => {
-  rejections.push(reason);
-};
+const rejections = trackUnhandledRejections();
 
 beforeAll(async () => {
-  process.on('unhandledRejection', onRejection);
   t = await startTestServer();
   await t.sql('CREATE NAMESPACE app');
 });
@@ -25,7 +22,6 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await t.close();
-  process.off('unhandledRejection', onRejection);
 });
 
 let n = 0;

@@ -7,13 +7,9 @@ import { createLink, type KalamLink } from '../../src/link.js';
 import type { Row } from '../../src/protocol/messages.js';
 import type { SubscriptionEvent, SubscriptionHandle } from '../../src/subscriptions/types.js';
 import { adminAuth, eventually, RecordingWs, startTestServer, type TestServer } from '../support/server.js';
+import { trackUnhandledRejections } from '../support/rejections.js';
 
-const rejections: unknown[] = [];
-const onRejection = (reason: unknown): void => {
-  rejections.push(reason);
-};
-beforeAll(() => process.on('unhandledRejection', onRejection));
-afterAll(() => process.off('unhandledRejection', onRejection));
+const rejections = trackUnhandledRejections();
 
 /** Materialises events by pk and checks the SeqId chain: every change seq is new and increasing. */
 class Mirror {

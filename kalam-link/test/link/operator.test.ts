@@ -10,16 +10,13 @@ import { KalamError } from '../../src/errors.js';
 import { createLink, type KalamLink } from '../../src/link.js';
 import type { SubscriptionEvent } from '../../src/subscriptions/types.js';
 import { adminAuth, eventually, JWT_SECRET, RecordingWs, startTestServer, type TestServer } from '../support/server.js';
+import { trackUnhandledRejections } from '../support/rejections.js';
 
 let t: TestServer;
 const links: KalamLink[] = [];
-const rejections: unknown[] = [];
-const onRejection = (reason: unknown): void => {
-  rejections.push(reason);
-};
+const rejections = trackUnhandledRejections();
 
 beforeAll(async () => {
-  process.on('unhandledRejection', onRejection);
   t = await startTestServer();
   await t.sql('CREATE NAMESPACE app; CREATE SHARED TABLE app.feed (id INT PRIMARY KEY, v TEXT)');
 });
@@ -29,7 +26,6 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await t.close();
-  process.off('unhandledRejection', onRejection);
 });
 
 function track(l: KalamLink): KalamLink {

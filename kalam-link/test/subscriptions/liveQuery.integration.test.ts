@@ -7,6 +7,7 @@ import { createLink, type KalamLink } from '../../src/link.js';
 import type { Row } from '../../src/protocol/messages.js';
 import type { LiveQuery } from '../../src/subscriptions/liveQuery.js';
 import { adminAuth, eventually, RecordingWs, startTestServer, type TestServer } from '../support/server.js';
+import { trackUnhandledRejections } from '../support/rejections.js';
 
 interface Item {
   readonly id: number;
@@ -14,12 +15,7 @@ interface Item {
   readonly grp: number;
 }
 
-const rejections: unknown[] = [];
-const onRejection = (reason: unknown): void => {
-  rejections.push(reason);
-};
-beforeAll(() => process.on('unhandledRejection', onRejection));
-afterAll(() => process.off('unhandledRejection', onRejection));
+const rejections = trackUnhandledRejections();
 
 const canon = (rows: readonly Row[] | readonly Item[]): string =>
   JSON.stringify(
