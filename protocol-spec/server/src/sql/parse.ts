@@ -8,6 +8,7 @@ import type { ColumnSpec, CompareOp, Expr, OrderItem, SelectItem, SelectStatemen
 import { prepass, splitStatements } from './prepass.js';
 import { quoteSoftKeywords, reservedWordHint } from './words.js';
 import { Lru } from './lru.js';
+import { bindTemplate, normalizeStatement } from './normalize.js';
 
 const parser = new pg.Parser();
 
@@ -44,15 +45,44 @@ export function parseSql(sql: string): Statement[] {
   return parts.map(parseStatement);
 }
 
+/**
+ * Parsed templates of normalised DML (literals lifted into slots, see normalize.ts): literal INSERTs
+ * differ in every value, so the text cache never hits for them. `null` marks a template the parser
+ * reads differently from its statements (those are parsed whole).
+ */
+const templates = new Lru<string, Statement | null>(1024);
+
 /** Parse exactly one statement. */
 export function parseStatement(text: string): Statement {
   const known = parsed.get(text);
   if (known !== undefined) return known;
+  const normalized = text.length <= MAX_CACHED_SQL_CHARS ? normalizeStatement(text.trim()) : null;
+  if (normalized !== null) {
+    let template = templates.get(normalized.template);
+    if (template === undefined) {
+      try {
+        template = parseStandard(normalized.template, undefined);
+      } catch {
+        template = null;
+      }
+      templates.set(normalized.template, template);
+    }
+    const bound = template === null ? null : bindTemplate(template, normalized.values);
+    if (bound !== null) return bound;
+    if (template !== null) templates.set(normalized.template, null);
+  }
   const pre = prepass(text);
   if (pre.kind === 'statement') return pre.statement;
   const statement = parseStandard(pre.sql, pre.tableKind);
   if (text.length <= MAX_CACHED_SQL_CHARS) parsed.set(text, statement);
   return statement;
+}
+
+/** {@link parseStatement} without any cache (the reference the caches are tested against). */
+export function parseStatementUncached(text: string): Statement {
+  const pre = prepass(text);
+  if (pre.kind === 'statement') return pre.statement;
+  return parseStandard(pre.sql, pre.tableKind);
 }
 
 function parseStandard(text: string, tableKind: 'user' | 'shared' | undefined): Statement {
