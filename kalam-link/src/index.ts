@@ -4,7 +4,17 @@
  *
  * @packageDocumentation
  */
-export * from './protocol/index.js';
+// Protocol: every type; of the runtime values, those an application uses. Validators, codec
+// factories and the SeqId bit-field helpers are in `@kalam/link/protocol`.
+export type * from './protocol/messages.js';
+export { PROTOCOL_VERSION } from './protocol/messages.js';
+export { CloseCode, closeAction, ErrorCode } from './protocol/codes.js';
+export type { CloseCodeValue, CloseAction, ErrorCodeValue } from './protocol/codes.js';
+export { compareSeqId, formatSeqId, isSeqId, parseSeqId } from './protocol/seqId.js';
+export type { SeqId } from './protocol/seqId.js';
+export type { Codec, Frame } from './protocol/codec.js';
+export { KalamError } from './errors.js';
+export type { KalamErrorCode, KalamErrorOptions } from './errors.js';
 
 // Link facade
 export { createLink, KalamLink } from './link.js';
@@ -56,6 +66,5 @@ export type { SharedLiveQuery, SharedLiveQueryOptions, SharedQueryCacheOptions, 
 export { primaryKeyColumns } from './subscriptions/rowKey.js';
 export type { RowKeyOption, RowKeyFn } from './subscriptions/rowKey.js';
 
-// Inspector (dev panels)
-export { createInspector } from './inspect/inspector.js';
+// Inspector (dev panels): `createInspector` is in `@kalam/link/inspect`.
 export type { Inspector, InspectorOptions, InspectorSnapshot, InspectorTransition, InspectorFrame } from './inspect/inspector.js';

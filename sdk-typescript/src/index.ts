@@ -47,5 +47,4 @@ export type {
   SubscriptionInfo,
   SubscriptionStatus,
 } from '@kalam/link';
-export { createInspector } from '@kalam/link';
 export type { Inspector, InspectorOptions, InspectorSnapshot, InspectorTransition, InspectorFrame } from '@kalam/link';

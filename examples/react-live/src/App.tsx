@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { createClient, createInspector, Auth, type Inspector as InspectorStore, type KalamClient } from '@kalam/client';
+import { createClient, Auth, type Inspector as InspectorStore, type KalamClient } from '@kalam/client';
+import { createInspector } from '@kalam/link/inspect';
 import { KalamProvider } from '@kalam/react';
 import { Board } from './Board.js';
 import { ConnectionBadge, SignedOutBadge } from './ConnectionBadge.js';

@@ -1,8 +1,10 @@
 import { fromCallback } from 'xstate';
 import { KalamError } from '../errors.js';
 import type { Codec } from '../protocol/codec.js';
-import { createCodec } from '../protocol/frame.js';
-import type { AuthErrorMessage, AuthSuccessMessage, ClientMessage, Serialization } from '../protocol/messages.js';
+import { jsonCodecWith } from '../protocol/jsonCodec.js';
+import { msgpackCodecWith } from '../protocol/msgpackCodec.js';
+import { readWireServerMessage } from '../protocol/serverMessages.js';
+import type { AuthErrorMessage, AuthSuccessMessage, ClientMessage, Serialization, ServerMessage } from '../protocol/messages.js';
 import { FrameDecoder, type DecodedFrame } from '../transport/frameDecoder.js';
 import { ReadyState, toBytes, type WebSocketLike } from '../transport/webSocketLike.js';
 import type { ConnectionDeps } from './deps.js';
@@ -64,7 +66,7 @@ export interface SocketInput {
  */
 export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive }) => {
   const { deps } = input;
-  const codecs = { json: createCodec('json', { maxFrameBytes: deps.maxFrameBytes }), msgpack: createCodec('msgpack', { maxFrameBytes: deps.maxFrameBytes }) };
+  const codecs = { json: jsonCodecWith(deps.maxFrameBytes, readWireServerMessage), msgpack: msgpackCodecWith(deps.maxFrameBytes, readWireServerMessage) };
   let codec: Codec = codecs.json;
   let closed = false;
   // Set by PING; the first inbound frame after it is reported once as LIFE (one event per ping, not per frame).
@@ -97,15 +99,9 @@ export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, se
       case 'auth_error':
         sendBack({ type: 'AUTH_ERROR', message });
         return;
-      case 'authenticate':
-      case 'subscribe':
-      case 'next_batch':
-      case 'unsubscribe':
-      case 'ping':
-        deps.onError(new KalamError('PROTOCOL', `server sent a client message: ${message.type}`));
-        return;
       default:
-        deps.onMessage(message);
+        // The codecs validate server → client messages only: a client message type never gets here.
+        deps.onMessage(message as ServerMessage);
     }
   }, undefined, deps.maxFrameBytes);
 

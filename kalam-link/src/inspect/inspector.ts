@@ -49,6 +49,12 @@ export interface InspectorSnapshot {
   readonly framesSeen: number;
 }
 
+/**
+ * What {@link createInspector} reads of a link: its public events and snapshots only (so a link
+ * from another copy of the package, e.g. a bundled one, works too).
+ */
+export type InspectableLink = Pick<KalamLink, 'on' | 'getSnapshot' | 'listSubscriptions'>;
+
 /** Options of {@link createInspector}. */
 export interface InspectorOptions {
   /** Frames kept. @default 50 */
@@ -100,7 +106,7 @@ function pushBounded<T>(list: readonly T[], item: T, max: number): readonly T[] 
  * inspector.dispose();
  * ```
  */
-export function createInspector(link: KalamLink, options: InspectorOptions = {}): Inspector {
+export function createInspector(link: InspectableLink, options: InspectorOptions = {}): Inspector {
   const maxFrames = Math.max(1, options.maxFrames ?? 50);
   const maxTransitions = Math.max(1, options.maxTransitions ?? 50);
   const now = options.now ?? Date.now;

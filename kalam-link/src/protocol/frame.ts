@@ -5,9 +5,8 @@
  */
 import { KalamError } from '../errors.js';
 import type { Codec, Frame } from './codec.js';
-import { type CodecOptions, createJsonCodec, decodeJson } from './jsonCodec.js';
+import { type CodecOptions, createJsonCodec, createMsgpackCodec, decodeJson, decodeMsgpack } from './codecs.js';
 import type { Message, Serialization } from './messages.js';
-import { createMsgpackCodec, decodeMsgpack } from './msgpackCodec.js';
 import { DEFAULT_MAX_FRAME_BYTES, isGzip } from './wire.js';
 
 /**

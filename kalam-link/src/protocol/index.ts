@@ -1,6 +1,7 @@
 /**
- * `@kalam/link/protocol` — the wire protocol v1: message types, codes, SeqId helpers, codecs.
- * Servers import only this subpath.
+ * `@kalam/link/protocol` — the wire protocol v1: message types, codes, SeqId helpers, codecs and
+ * validators for both directions. Servers import only this subpath; clients need none of it
+ * beyond what `@kalam/link` re-exports.
  *
  * @packageDocumentation
  */
@@ -10,9 +11,10 @@ export * from './seqId.js';
 export type { Codec, Frame } from './codec.js';
 export { validateMessage, validateClientMessage, validateServerMessage, isClientMessage, isServerMessage } from './validate.js';
 export type { ValidateOptions } from './validate.js';
-export { createJsonCodec, encodeJson, decodeJson } from './jsonCodec.js';
-export type { CodecOptions } from './jsonCodec.js';
-export { createMsgpackCodec, encodeMsgpack, decodeMsgpack } from './msgpackCodec.js';
+export { createJsonCodec, decodeJson, createMsgpackCodec, decodeMsgpack } from './codecs.js';
+export type { CodecOptions } from './codecs.js';
+export { encodeJson } from './jsonCodec.js';
+export { encodeMsgpack } from './msgpackCodec.js';
 export { createCodec, decodeFrame, decodePayload } from './frame.js';
 export type { DecodeFrameOptions } from './frame.js';
 export { isGzip, DEFAULT_MAX_FRAME_BYTES, SERVER_MAX_FRAME_BYTES, GZIP_THRESHOLD_BYTES } from './wire.js';

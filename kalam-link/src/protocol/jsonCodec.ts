@@ -5,38 +5,14 @@
 import { KalamError } from '../errors.js';
 import type { Codec, Frame } from './codec.js';
 import type { Message } from './messages.js';
-import { readWireMessage } from './validate.js';
-import { assertEncodable, checkFrameSize, DEFAULT_MAX_FRAME_BYTES, isGzip } from './wire.js';
+import { assertEncodable, checkFrameSize, isGzip } from './wire.js';
 
-/** Options of the codec factories. */
-export interface CodecOptions {
-  /**
-   * Largest inbound frame `decode` accepts, in bytes (UTF-8 bytes for text). Larger frames throw
-   * `KalamError('PROTOCOL')`. Servers use {@link SERVER_MAX_FRAME_BYTES}.
-   * @default 67108864 (64 MiB)
-   */
-  readonly maxFrameBytes?: number;
-}
+/** Validates a decoded value as a message (`PROTOCOL` otherwise): both directions, or only what a client receives. */
+export type ReadMessage = (value: unknown) => Message;
 
-/**
- * Create the JSON codec. `encode` returns a string (send it as a text frame). `decode` accepts a
- * string, or UTF-8 bytes holding JSON text; envelope SeqId fields and row `_seq` come back as
- * `bigint`, other 64-bit cells stay decimal strings (clients convert them by schema).
- *
- * @example
- * ```ts
- * const codec = createJsonCodec();
- * codec.encode({ type: 'next_batch', subscription_id: 's1', last_seq_id: 42n });
- * // '{"type":"next_batch","subscription_id":"s1","last_seq_id":"42"}'
- * ```
- */
-export function createJsonCodec(options: CodecOptions = {}): Codec {
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  return {
-    serialization: 'json',
-    encode: encodeJson,
-    decode: (frame: Frame) => decodeJson(frame, maxFrameBytes),
-  };
+/** @internal The JSON codec with the given frame limit and validator. */
+export function jsonCodecWith(maxFrameBytes: number, read: ReadMessage): Codec {
+  return { serialization: 'json', encode: encodeJson, decode: (frame: Frame) => decodeJsonWith(frame, maxFrameBytes, read) };
 }
 
 /**
@@ -53,13 +29,8 @@ export function encodeJson(message: Message): string {
   }
 }
 
-/**
- * Decode and validate one JSON frame (text, or UTF-8 bytes).
- *
- * @param maxFrameBytes - largest accepted frame in bytes (default {@link DEFAULT_MAX_FRAME_BYTES})
- * @throws KalamError code `PROTOCOL` for anything malformed or too large
- */
-export function decodeJson(frame: Frame, maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES): Message {
+/** @internal Decode one JSON frame (text, or UTF-8 bytes) and validate it with `read`. */
+export function decodeJsonWith(frame: Frame, maxFrameBytes: number, read: ReadMessage): Message {
   checkFrameSize(frame, maxFrameBytes);
   let text: string;
   if (typeof frame === 'string') text = frame;
@@ -78,7 +49,7 @@ export function decodeJson(frame: Frame, maxFrameBytes: number = DEFAULT_MAX_FRA
     throw new KalamError('PROTOCOL', `invalid JSON frame: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   try {
-    return readWireMessage(value);
+    return read(value);
   } catch (e) {
     throw asProtocolError(e, 'invalid message');
   }

@@ -5,11 +5,9 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { KalamError } from '../errors.js';
 import type { Codec, Frame } from './codec.js';
-import type { CodecOptions } from './jsonCodec.js';
-import { asProtocolError, decodeJson } from './jsonCodec.js';
+import { asProtocolError, decodeJsonWith, type ReadMessage } from './jsonCodec.js';
 import type { Message } from './messages.js';
-import { readWireMessage } from './validate.js';
-import { assertEncodable, checkFrameSize, DEFAULT_MAX_FRAME_BYTES, isGzip } from './wire.js';
+import { assertEncodable, checkFrameSize, isGzip } from './wire.js';
 
 // One encoder per process: encoding is synchronous, and @msgpack/msgpack clones itself on re-entry.
 let sharedEncoder: Encoder | undefined;
@@ -19,32 +17,22 @@ function encoder(): Encoder {
 }
 
 /**
- * Create the msgpack codec. `encode` returns a fresh `Uint8Array` (send it as a binary frame).
- * `decode` accepts binary msgpack, and also JSON text (a text frame is always JSON).
- *
- * @example
- * ```ts
- * const codec = createMsgpackCodec({ maxFrameBytes: SERVER_MAX_FRAME_BYTES });
- * const bytes = codec.encode({ type: 'ping' });
- * codec.decode(bytes); // { type: 'ping' }
- * ```
+ * @internal The msgpack codec with the given frame limit and validator. `decode` accepts binary
+ * msgpack, and also JSON text (a text frame is always JSON).
  */
-export function createMsgpackCodec(options: CodecOptions = {}): Codec {
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+export function msgpackCodecWith(maxFrameBytes: number, read: ReadMessage): Codec {
   // No container or string can hold more elements than the frame has bytes: refuse lying headers early.
-  const decoder = new Decoder({
-    useBigInt64: true,
-    maxStrLength: maxFrameBytes,
-    maxBinLength: maxFrameBytes,
-    maxArrayLength: maxFrameBytes,
-    maxMapLength: maxFrameBytes,
-    maxExtLength: maxFrameBytes,
-  });
+  const decoder = msgpackDecoder(maxFrameBytes);
   return {
     serialization: 'msgpack',
     encode: encodeMsgpack,
-    decode: (frame: Frame) => (typeof frame === 'string' ? decodeJson(frame, maxFrameBytes) : decodeMsgpackWith(decoder, frame, maxFrameBytes)),
+    decode: (frame: Frame) => (typeof frame === 'string' ? decodeJsonWith(frame, maxFrameBytes, read) : decodeMsgpackWith(decoder, frame, maxFrameBytes, read)),
   };
+}
+
+/** @internal A decoder whose containers and strings may not hold more elements than `max`. */
+export function msgpackDecoder(max?: number): Decoder {
+  return new Decoder(max === undefined ? { useBigInt64: true } : { useBigInt64: true, maxStrLength: max, maxBinLength: max, maxArrayLength: max, maxMapLength: max, maxExtLength: max });
 }
 
 /**
@@ -61,20 +49,8 @@ export function encodeMsgpack(message: Message): Uint8Array {
   }
 }
 
-let defaultDecoder: Decoder | undefined;
-
-/**
- * Decode and validate one msgpack frame.
- *
- * @param maxFrameBytes - largest accepted frame in bytes (default {@link DEFAULT_MAX_FRAME_BYTES})
- * @throws KalamError code `PROTOCOL` for anything malformed or too large
- */
-export function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES): Message {
-  defaultDecoder ??= new Decoder({ useBigInt64: true });
-  return decodeMsgpackWith(defaultDecoder, bytes, maxFrameBytes);
-}
-
-function decodeMsgpackWith(decoder: Decoder, bytes: Uint8Array, maxFrameBytes: number): Message {
+/** @internal Decode one msgpack frame and validate it with `read`. */
+export function decodeMsgpackWith(decoder: Decoder, bytes: Uint8Array, maxFrameBytes: number, read: ReadMessage): Message {
   checkFrameSize(bytes, maxFrameBytes);
   if (isGzip(bytes)) throw new KalamError('PROTOCOL', 'gzip-compressed frame: inflate it before decoding');
   let value: unknown;
@@ -84,7 +60,7 @@ function decodeMsgpackWith(decoder: Decoder, bytes: Uint8Array, maxFrameBytes: n
     throw new KalamError('PROTOCOL', `invalid msgpack frame: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   try {
-    return readWireMessage(value);
+    return read(value);
   } catch (e) {
     throw asProtocolError(e, 'invalid message');
   }
