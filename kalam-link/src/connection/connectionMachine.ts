@@ -20,7 +20,7 @@
  * attempt counter resets after `stableAfterMs`) and refresh (in-band re-authentication shortly
  * before the token expires). xstate owns the lifecycle only: data frames never pass through it.
  */
-import { assign, sendTo, setup, type SnapshotFrom } from 'xstate';
+import { assign, createMachine, type setup, type SnapshotFrom } from 'xstate';
 import type { TokenInfo } from '../auth.js';
 import { KalamError } from '../errors.js';
 import { closeAction, type CloseAction } from '../protocol/codes.js';
@@ -29,7 +29,7 @@ import { fetchTokenActor, isCredentialError } from './authActor.js';
 import { reconnectDelay } from './backoff.js';
 import type { ConnectionDeps } from './deps.js';
 import { environmentActor, platformOnline, type EnvironmentEvent } from './environmentActor.js';
-import { socketActor, type SocketEvent } from './socketActor.js';
+import { socketActor, type SocketCommand, type SocketEvent } from './socketActor.js';
 
 /**
  * Public connection state. `killed`, `auth_revoked` and `auth_failed` are terminal: the link does
@@ -112,6 +112,17 @@ export interface ConnectionInput {
 
 const AUTH_CLOSE_CODES: ReadonlySet<number> = new Set([4001, 1008]);
 
+// Typed exactly like xstate's `setup`, built like it: `setup` itself also returns every built-in
+// action creator, which would put all of them in every browser bundle.
+const defineMachine: typeof setup = ((implementations: Parameters<typeof createMachine>[1]) => ({
+  createMachine: (config: Parameters<typeof createMachine>[0]) => createMachine(config, implementations),
+})) as never;
+
+/** Hand a command to the current attempt's socket actor (what `sendTo('socket', …)` does, without the built-in). */
+function toSocket(self: { getSnapshot(): { children: Record<string, { send(command: SocketCommand): void } | undefined> } }, command: SocketCommand): void {
+  self.getSnapshot().children['socket']?.send(command);
+}
+
 function closeOf(event: ConnectionEvent): { code: number; reason: string } | undefined {
   return event.type === 'SOCKET_CLOSE' ? { code: event.code, reason: event.reason } : undefined;
 }
@@ -150,7 +161,7 @@ export function refreshDelayMs(expiresAt: number, now: number): number {
  * actor.send({ type: 'CONNECT' });
  * ```
  */
-export const connectionMachine = setup({
+export const connectionMachine = defineMachine({
   types: {
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
@@ -199,8 +210,8 @@ export const connectionMachine = setup({
     beginAttempt: assign({ token: undefined, socketOpen: false, wasReady: false }),
     markOpen: assign({ socketOpen: true }),
     storeToken: assign({ token: ({ event }) => (event as unknown as { output: TokenInfo }).output }),
-    sendAuthenticate: sendTo('socket', ({ context }) => ({ type: 'AUTHENTICATE' as const, token: context.token?.token ?? '' })),
-    sendPing: sendTo('socket', { type: 'PING' as const }),
+    sendAuthenticate: ({ context, self }) => toSocket(self, { type: 'AUTHENTICATE', token: context.token?.token ?? '' }),
+    sendPing: ({ self }) => toSocket(self, { type: 'PING' }),
     storeAuth: assign(({ context, event }) => {
       if (event.type !== 'AUTH_SUCCESS') return {};
       const m = event.message;
