@@ -104,25 +104,25 @@ function terminalError(state: ConnectionState, error: KalamError | undefined): K
  * ```
  */
 export class KalamLink implements AsyncDisposable {
-  private readonly options: ResolvedLinkOptions;
-  private readonly emitter = new EventEmitter<{ [K in keyof LinkEventMap]: (payload: LinkEventMap[K]) => void }>();
-  private readonly registry: SubscriptionRegistry;
-  private readonly actor: Actor<typeof connectionMachine>;
-  private readonly storeListeners = new Set<() => void>();
-  private readonly closing = new Set<Promise<void>>();
-  private readonly shared: SharedQueryCache;
-  private snapshot: ConnectionSnapshot;
-  private transport: Transport | undefined;
-  private lastEvent = 'xstate.init';
-  private disposed = false;
+  readonly #options: ResolvedLinkOptions;
+  readonly #emitter = new EventEmitter<{ [K in keyof LinkEventMap]: (payload: LinkEventMap[K]) => void }>();
+  readonly #registry: SubscriptionRegistry;
+  readonly #actor: Actor<typeof connectionMachine>;
+  readonly #storeListeners = new Set<() => void>();
+  readonly #closing = new Set<Promise<void>>();
+  readonly #shared: SharedQueryCache;
+  #snapshot: ConnectionSnapshot;
+  #transport: Transport | undefined;
+  #lastEvent = 'xstate.init';
+  #disposed = false;
 
   /** @internal Use {@link createLink}. */
   constructor(options: LinkOptions & LinkSharingOptions) {
-    this.options = resolveLinkOptions(options, webSocketUrl(options.url));
-    const o = this.options;
-    this.registry = new SubscriptionRegistry({
-      ensureConnected: () => this.ensureConnected(),
-      reportError: (error) => this.reportError(error),
+    this.#options = resolveLinkOptions(options, webSocketUrl(options.url));
+    const o = this.#options;
+    this.#registry = new SubscriptionRegistry({
+      ensureConnected: () => this.#ensureConnected(),
+      reportError: (error) => this.#reportError(error),
     });
     const deps: ConnectionDeps = {
       wsUrl: o.wsUrl,
@@ -136,65 +136,65 @@ export class KalamLink implements AsyncDisposable {
       authTimeoutMs: o.authTimeoutMs,
       maxFrameBytes: o.maxFrameBytes,
       refreshable: o.auth.refreshable,
-      getToken: (forceRefresh) => this.fetchToken(forceRefresh),
-      onMessage: (message) => this.registry.handleMessage(message),
+      getToken: (forceRefresh) => this.#fetchToken(forceRefresh),
+      onMessage: (message) => this.#registry.handleMessage(message),
       onTransport: (transport) => {
-        this.transport = transport;
+        this.#transport = transport;
       },
-      onError: (error) => this.reportError(error),
+      onError: (error) => this.#reportError(error),
       get onFrame() {
         return frameTap();
       },
       trackClosing: (closed) => {
-        this.closing.add(closed);
-        void closed.then(() => this.closing.delete(closed));
+        this.#closing.add(closed);
+        void closed.then(() => this.#closing.delete(closed));
       },
     };
     const frameTap = (): ((frame: FrameInfo) => void) | undefined =>
-      this.emitter.listenerCount('frame') > 0 ? (frame) => this.emitter.emit('frame', frame) : undefined;
+      this.#emitter.listenerCount('frame') > 0 ? (frame) => this.#emitter.emit('frame', frame) : undefined;
     const userInspect = options.inspect;
-    this.actor = createActor(connectionMachine, {
+    this.#actor = createActor(connectionMachine, {
       input: { deps },
       clock: { setTimeout: (fn, ms) => o.timers.setTimeout(fn, ms), clearTimeout: (id) => o.timers.clearTimeout(id) },
       inspect: (event: InspectionEvent) => {
-        if (event.type === '@xstate.event' && event.actorRef === this.actor) this.lastEvent = event.event.type;
+        if (event.type === '@xstate.event' && event.actorRef === this.#actor) this.#lastEvent = event.event.type;
         if (typeof userInspect === 'function') userInspect(event);
         else userInspect?.next?.(event);
       },
     });
-    this.snapshot = { state: 'idle', attempt: 0, reconnects: 0 };
-    this.shared = new SharedQueryCache((sql, subscribeOptions) => this.registry.subscribe(sql, subscribeOptions), {
+    this.#snapshot = { state: 'idle', attempt: 0, reconnects: 0 };
+    this.#shared = new SharedQueryCache((sql, subscribeOptions) => this.#registry.subscribe(sql, subscribeOptions), {
       lingerMs: options.liveQueryLingerMs ?? 1000,
       timers: o.timers,
     });
-    this.actor.subscribe({ next: () => this.onMachineChange(), error: (error) => this.reportError(new KalamError('INTERNAL', `connection machine failed: ${String(error)}`, { cause: error })) });
-    this.actor.start();
-    if (!o.lazy) this.ensureConnected();
+    this.#actor.subscribe({ next: () => this.#onMachineChange(), error: (error) => this.#reportError(new KalamError('INTERNAL', `connection machine failed: ${String(error)}`, { cause: error })) });
+    this.#actor.start();
+    if (!o.lazy) this.#ensureConnected();
   }
 
   /** Current connection state. */
   get state(): ConnectionState {
-    return this.snapshot.state;
+    return this.#snapshot.state;
   }
 
   /** The HTTP base URL. */
   get url(): string {
-    return this.options.url;
+    return this.#options.url;
   }
 
   /** The machine actor (read-only use: inspection, `getSnapshot()` of the full machine state). */
   get machine(): Actor<typeof connectionMachine> {
-    return this.actor;
+    return this.#actor;
   }
 
   /** Store contract: the current {@link ConnectionSnapshot}, the same object until something changed. */
-  getSnapshot = (): ConnectionSnapshot => this.snapshot;
+  getSnapshot = (): ConnectionSnapshot => this.#snapshot;
 
   /** Store contract: `listener` runs after every snapshot change. Returns an unsubscribe function. */
   subscribeState = (listener: () => void): (() => void) => {
-    this.storeListeners.add(listener);
+    this.#storeListeners.add(listener);
     return () => {
-      this.storeListeners.delete(listener);
+      this.#storeListeners.delete(listener);
     };
   };
 
@@ -208,13 +208,13 @@ export class KalamLink implements AsyncDisposable {
    * ```
    */
   on<E extends keyof LinkEventMap>(event: E, listener: (payload: LinkEventMap[E]) => void): () => void {
-    (this.emitter.on as (e: E, l: (payload: LinkEventMap[E]) => void) => unknown)(event, listener);
+    (this.#emitter.on as (e: E, l: (payload: LinkEventMap[E]) => void) => unknown)(event, listener);
     return () => this.off(event, listener);
   }
 
   /** Remove a listener added with {@link KalamLink.on}. */
   off<E extends keyof LinkEventMap>(event: E, listener: (payload: LinkEventMap[E]) => void): void {
-    (this.emitter.off as (e: E, l: (payload: LinkEventMap[E]) => void) => unknown)(event, listener);
+    (this.#emitter.off as (e: E, l: (payload: LinkEventMap[E]) => void) => unknown)(event, listener);
   }
 
   /**
@@ -233,10 +233,10 @@ export class KalamLink implements AsyncDisposable {
    * ```
    */
   connect(): Promise<void> {
-    if (this.disposed) return Promise.reject(new KalamError('CLOSED', 'the link is closed'));
-    if (this.snapshot.state === 'ready') return Promise.resolve();
-    const done = this.whenSettled();
-    this.actor.send({ type: 'CONNECT' });
+    if (this.#disposed) return Promise.reject(new KalamError('CLOSED', 'the link is closed'));
+    if (this.#snapshot.state === 'ready') return Promise.resolve();
+    const done = this.#whenSettled();
+    this.#actor.send({ type: 'CONNECT' });
     return done;
   }
 
@@ -251,8 +251,8 @@ export class KalamLink implements AsyncDisposable {
    * ```
    */
   async disconnect(): Promise<void> {
-    if (!this.disposed) this.actor.send({ type: 'DISCONNECT' });
-    await this.settleClosing();
+    if (!this.#disposed) this.#actor.send({ type: 'DISCONNECT' });
+    await this.#settleClosing();
   }
 
   /**
@@ -281,7 +281,7 @@ export class KalamLink implements AsyncDisposable {
     listener?: (event: SubscriptionEvent) => void,
   ): SubscriptionHandle | (() => void) {
     if (typeof sqlOrListener === 'function') return this.subscribeState(sqlOrListener);
-    return this.registry.subscribe(sqlOrListener, options, listener);
+    return this.#registry.subscribe(sqlOrListener, options, listener);
   }
 
   /**
@@ -299,7 +299,7 @@ export class KalamLink implements AsyncDisposable {
   live<T extends object = Record<string, unknown>>(sql: string, options: LiveOptions<T> = {}): LiveQuery<T> {
     const { key, sort, ...subscribeOptions } = options;
     const view: LiveQueryViewOptions<T> = { ...(key === undefined ? {} : { key }), ...(sort === undefined ? {} : { sort }) };
-    return new LiveQuery<T>(this.registry.subscribe(sql, subscribeOptions), view);
+    return new LiveQuery<T>(this.#registry.subscribe(sql, subscribeOptions), view);
   }
 
   /**
@@ -317,8 +317,8 @@ export class KalamLink implements AsyncDisposable {
    * ```
    */
   acquireLive<T extends object = Record<string, unknown>>(sql: string, options: SharedLiveQueryOptions<T> = {}): SharedLiveQuery<T> {
-    if (this.disposed) throw new KalamError('CLOSED', 'the link is closed');
-    return this.shared.acquire<T>(sql, options);
+    if (this.#disposed) throw new KalamError('CLOSED', 'the link is closed');
+    return this.#shared.acquire<T>(sql, options);
   }
 
   /**
@@ -334,13 +334,13 @@ export class KalamLink implements AsyncDisposable {
    * ```
    */
   peekLive<T extends object = Record<string, unknown>>(sql: string, options: SharedLiveQueryOptions<T> = {}): LiveRowsSnapshot<T> | undefined {
-    if (this.disposed) return undefined;
-    return this.shared.peek<T>(sql, options);
+    if (this.#disposed) return undefined;
+    return this.#shared.peek<T>(sql, options);
   }
 
   /** id, sql, params, status, lastSeqId and events delivered of every subscription. */
   listSubscriptions(): SubscriptionInfo[] {
-    return this.registry.list();
+    return this.#registry.list();
   }
 
   /**
@@ -360,20 +360,20 @@ export class KalamLink implements AsyncDisposable {
   async query(sql: string, params?: readonly ParamValue[], options: QueryCallOptions = {}): Promise<QueryResult[]> {
     const token = await this.getToken();
     try {
-      return await executeSql(this.options.fetch, this.options.url, token, sql, params, options.signal);
+      return await executeSql(this.#options.fetch, this.#options.url, token, sql, params, options.signal);
     } catch (error) {
       if (!KalamError.is(error, 'AUTH_EXPIRED') && !KalamError.is(error, 'AUTH_FAILED')) throw error;
       // The cached token went stale: one retry with a fresh one.
-      const fresh = (await this.fetchToken(true)).token;
-      return executeSql(this.options.fetch, this.options.url, fresh, sql, params, options.signal);
+      const fresh = (await this.#fetchToken(true)).token;
+      return executeSql(this.#options.fetch, this.#options.url, fresh, sql, params, options.signal);
     }
   }
 
   /** A currently valid token (the one the socket uses, or a fresh one from the provider). */
   async getToken(): Promise<string> {
-    const token = this.actor.getSnapshot().context.token;
-    if (token !== undefined && (token.expiresAt === undefined || token.expiresAt - this.options.timers.now() > 5_000)) return token.token;
-    return (await this.fetchToken(false)).token;
+    const token = this.#actor.getSnapshot().context.token;
+    if (token !== undefined && (token.expiresAt === undefined || token.expiresAt - this.#options.timers.now() > 5_000)) return token.token;
+    return (await this.#fetchToken(false)).token;
   }
 
   /**
@@ -387,14 +387,14 @@ export class KalamLink implements AsyncDisposable {
    * ```
    */
   async close(): Promise<void> {
-    if (!this.disposed) {
-      this.disposed = true;
-      this.shared.closeAll();
-      this.registry.closeAll();
-      this.actor.send({ type: 'DISCONNECT' });
-      this.actor.stop();
+    if (!this.#disposed) {
+      this.#disposed = true;
+      this.#shared.closeAll();
+      this.#registry.closeAll();
+      this.#actor.send({ type: 'DISCONNECT' });
+      this.#actor.stop();
     }
-    await this.settleClosing();
+    await this.#settleClosing();
   }
 
   /** `await using` support: same as {@link KalamLink.close}. */
@@ -402,21 +402,21 @@ export class KalamLink implements AsyncDisposable {
     return this.close();
   }
 
-  private ensureConnected(): void {
-    const state = this.snapshot.state;
-    if (state === 'idle' || state === 'closed' || TERMINAL.has(state)) this.actor.send({ type: 'CONNECT' });
+  #ensureConnected(): void {
+    const state = this.#snapshot.state;
+    if (state === 'idle' || state === 'closed' || TERMINAL.has(state)) this.#actor.send({ type: 'CONNECT' });
   }
 
-  private async fetchToken(forceRefresh: boolean): Promise<TokenInfo> {
-    return this.options.auth.getToken({ baseUrl: this.options.url, fetch: this.options.fetch, forceRefresh, now: this.options.timers.now() });
+  async #fetchToken(forceRefresh: boolean): Promise<TokenInfo> {
+    return this.#options.auth.getToken({ baseUrl: this.#options.url, fetch: this.#options.fetch, forceRefresh, now: this.#options.timers.now() });
   }
 
-  private whenSettled(): Promise<void> {
+  #whenSettled(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let off = (): void => undefined;
       let first = true;
       const check = (): void => {
-        const { state, error } = this.snapshot;
+        const { state, error } = this.#snapshot;
         if (state === 'ready') {
           off();
           resolve();
@@ -428,26 +428,26 @@ export class KalamLink implements AsyncDisposable {
       off = this.subscribeState(check);
       // From `closed` the CONNECT that follows moves on; only a later `closed` is a rejection.
       first = false;
-      if (this.disposed) {
+      if (this.#disposed) {
         off();
         reject(new KalamError('CLOSED', 'the link is closed'));
       }
     });
   }
 
-  private async settleClosing(): Promise<void> {
-    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  async #settleClosing(): Promise<void> {
+    while (this.#closing.size > 0) await Promise.all([...this.#closing]);
   }
 
-  private reportError(error: KalamError): void {
-    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
+  #reportError(error: KalamError): void {
+    if (this.#emitter.listenerCount('error') > 0) this.#emitter.emit('error', error);
   }
 
-  private onMachineChange(): void {
-    const machine = this.actor.getSnapshot();
+  #onMachineChange(): void {
+    const machine = this.#actor.getSnapshot();
     const context = machine.context;
     const state = connectionStateOf(machine);
-    const prev = this.snapshot;
+    const prev = this.#snapshot;
     const next: ConnectionSnapshot = {
       state,
       attempt: context.attempt,
@@ -463,32 +463,32 @@ export class KalamLink implements AsyncDisposable {
       prev.connectionId === next.connectionId && prev.user === next.user && prev.role === next.role &&
       prev.lastClose === next.lastClose && prev.error === next.error
     ) return;
-    this.snapshot = next;
-    if (prev.state !== state) this.onStateChange(prev.state, state, next);
-    for (const listener of [...this.storeListeners]) {
+    this.#snapshot = next;
+    if (prev.state !== state) this.#onStateChange(prev.state, state, next);
+    for (const listener of [...this.#storeListeners]) {
       try {
         listener();
       } catch (error) {
-        this.reportError(new KalamError('INTERNAL', `a state listener threw: ${String(error)}`, { cause: error }));
+        this.#reportError(new KalamError('INTERNAL', `a state listener threw: ${String(error)}`, { cause: error }));
       }
     }
-    this.emitter.emit('state', next);
+    this.#emitter.emit('state', next);
   }
 
-  private onStateChange(from: ConnectionState, to: ConnectionState, snapshot: ConnectionSnapshot): void {
+  #onStateChange(from: ConnectionState, to: ConnectionState, snapshot: ConnectionSnapshot): void {
     if (to === 'ready') {
-      const transport = this.transport;
-      if (transport !== undefined) this.registry.connectionReady(transport);
+      const transport = this.#transport;
+      if (transport !== undefined) this.#registry.connectionReady(transport);
     } else if (from === 'ready' || to === 'closed' || to === 'reconnecting') {
-      this.registry.connectionLost();
+      this.#registry.connectionLost();
     }
     if (TERMINAL.has(to) || (to === 'closed' && snapshot.lastClose?.action === 'stop' && snapshot.error !== undefined)) {
-      this.registry.failAll(terminalError(to, snapshot.error));
+      this.#registry.failAll(terminalError(to, snapshot.error));
     }
     // The last close's reason explains going down, not the way back up.
     const down = to === 'reconnecting' || to === 'closed' || TERMINAL.has(to);
     const reason = down ? snapshot.error?.message ?? snapshot.lastClose?.reason : undefined;
-    this.emitter.emit('transition', reason === undefined ? { from, to, event: this.lastEvent } : { from, to, event: this.lastEvent, reason });
+    this.#emitter.emit('transition', reason === undefined ? { from, to, event: this.#lastEvent } : { from, to, event: this.#lastEvent, reason });
   }
 }
 

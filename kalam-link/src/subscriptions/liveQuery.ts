@@ -40,16 +40,16 @@ interface IteratorState<T> {
  * ```
  */
 export class LiveQuery<T extends object = Row> {
-  private readonly handle: SubscriptionHandle;
-  private readonly live: LiveRows<T>;
-  private readonly detach: () => void;
-  private readonly iterators = new Set<IteratorState<T>>();
-  private everReady = false;
-  private closedByUser = false;
-  private terminal = false;
-  private terminalScheduled = false;
-  private readyPromise: Promise<void> | undefined;
-  private settleReady: { resolve(): void; reject(error: KalamError): void } | undefined;
+  readonly #handle: SubscriptionHandle;
+  readonly #live: LiveRows<T>;
+  readonly #detach: () => void;
+  readonly #iterators = new Set<IteratorState<T>>();
+  #everReady = false;
+  #closedByUser = false;
+  #terminal = false;
+  #terminalScheduled = false;
+  #readyPromise: Promise<void> | undefined;
+  #settleReady: { resolve(): void; reject(error: KalamError): void } | undefined;
 
   /**
    * Materialise `handle`. Call it in the tick the handle was created so no event is missed.
@@ -58,63 +58,63 @@ export class LiveQuery<T extends object = Row> {
    * @param options - row key and sort
    */
   constructor(handle: SubscriptionHandle, options: LiveQueryViewOptions<T> = {}) {
-    this.handle = handle;
-    this.live = new LiveRows<T>({
+    this.#handle = handle;
+    this.#live = new LiveRows<T>({
       ...(options.key === undefined ? {} : { key: options.key }),
       ...(options.sort === undefined ? {} : { sort: options.sort }),
       ...(handle.schema === undefined ? {} : { schema: handle.schema }),
       ...(handle.lastSeqId === undefined ? {} : { lastSeqId: handle.lastSeqId }),
       status: handle.status,
     });
-    this.live.subscribe(() => this.onChange());
-    this.detach = handle.onEvent((event) => this.live.apply(event));
-    this.onChange();
+    this.#live.subscribe(() => this.#onChange());
+    this.#detach = handle.onEvent((event) => this.#live.apply(event));
+    this.#onChange();
   }
 
   /** Subscription id. */
   get id(): string {
-    return this.handle.id;
+    return this.#handle.id;
   }
 
   /** The SQL text. */
   get sql(): string {
-    return this.handle.sql;
+    return this.#handle.sql;
   }
 
   /** The statement parameters. */
   get params(): readonly ParamValue[] {
-    return this.handle.params;
+    return this.#handle.params;
   }
 
   /** Current snapshot; the same object until something changed (for `useSyncExternalStore`). */
-  getSnapshot = (): LiveRowsSnapshot<T> => this.live.getSnapshot();
+  getSnapshot = (): LiveRowsSnapshot<T> => this.#live.getSnapshot();
 
   /** Listen for changes; returns the unsubscribe function (for `useSyncExternalStore`). */
-  subscribe = (listener: () => void): (() => void) => this.live.subscribe(listener);
+  subscribe = (listener: () => void): (() => void) => this.#live.subscribe(listener);
 
   /** Current rows. */
   get rows(): readonly T[] {
-    return this.live.getSnapshot().rows;
+    return this.#live.getSnapshot().rows;
   }
 
   /** Current status. */
   get status(): SubscriptionStatus {
-    return this.live.getSnapshot().status;
+    return this.#live.getSnapshot().status;
   }
 
   /** Current error, if any. */
   get error(): KalamError | undefined {
-    return this.live.getSnapshot().error;
+    return this.#live.getSnapshot().error;
   }
 
   /** Highest SeqId materialised. */
   get lastSeqId(): SeqId | undefined {
-    return this.live.getSnapshot().lastSeqId;
+    return this.#live.getSnapshot().lastSeqId;
   }
 
   /** True once `close()` was called. */
   get closed(): boolean {
-    return this.closedByUser;
+    return this.#closedByUser;
   }
 
   /**
@@ -122,14 +122,14 @@ export class LiveQuery<T extends object = Row> {
    * `KalamError` when the subscription fails or closes before that. Never an unhandled rejection.
    */
   ready(): Promise<void> {
-    if (this.readyPromise === undefined) {
-      this.readyPromise = new Promise<void>((resolve, reject) => {
-        this.settleReady = { resolve, reject };
+    if (this.#readyPromise === undefined) {
+      this.#readyPromise = new Promise<void>((resolve, reject) => {
+        this.#settleReady = { resolve, reject };
       });
-      this.readyPromise.catch(() => undefined);
-      this.onChange();
+      this.#readyPromise.catch(() => undefined);
+      this.#onChange();
     }
-    return this.readyPromise;
+    return this.#readyPromise;
   }
 
   /**
@@ -140,16 +140,16 @@ export class LiveQuery<T extends object = Row> {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<readonly T[], undefined> {
     const state: IteratorState<T> = { last: undefined, waiter: undefined, done: false };
-    this.iterators.add(state);
+    this.#iterators.add(state);
     const finish = (): IteratorResult<readonly T[], undefined> => {
       state.done = true;
-      this.iterators.delete(state);
+      this.#iterators.delete(state);
       return { done: true, value: undefined };
     };
     const iterator: AsyncIterableIterator<readonly T[], undefined> = {
       next: () => {
         if (state.done) return Promise.resolve({ done: true, value: undefined });
-        const step = this.step(state);
+        const step = this.#step(state);
         if (step !== undefined) {
           if (step instanceof KalamError) {
             finish();
@@ -175,75 +175,75 @@ export class LiveQuery<T extends object = Row> {
 
   /** End the live query: unsubscribe, status `closed`, iterators end, a pending `ready()` rejects (`CLOSED`). Idempotent. */
   close(): void {
-    if (this.closedByUser) return;
-    this.closedByUser = true;
-    this.terminal = true;
-    this.detach();
-    this.handle.unsubscribe();
-    this.live.apply({ type: 'status', status: 'closed' });
-    this.settle();
+    if (this.#closedByUser) return;
+    this.#closedByUser = true;
+    this.#terminal = true;
+    this.#detach();
+    this.#handle.unsubscribe();
+    this.#live.apply({ type: 'status', status: 'closed' });
+    this.#settle();
   }
 
   /** What an iterator gets next, if anything is available now. */
-  private step(state: IteratorState<T>): IteratorResult<readonly T[], undefined> | KalamError | undefined {
-    const snap = this.live.getSnapshot();
-    if (this.terminal) {
-      if (this.closedByUser || (snap.status === 'closed' && snap.error === undefined)) return { done: true, value: undefined };
-      return this.failure();
+  #step(state: IteratorState<T>): IteratorResult<readonly T[], undefined> | KalamError | undefined {
+    const snap = this.#live.getSnapshot();
+    if (this.#terminal) {
+      if (this.#closedByUser || (snap.status === 'closed' && snap.error === undefined)) return { done: true, value: undefined };
+      return this.#failure();
     }
-    if (!this.everReady || snap.status === 'pending' || snap.status === 'loading' || snap.rows === state.last) return undefined;
+    if (!this.#everReady || snap.status === 'pending' || snap.status === 'loading' || snap.rows === state.last) return undefined;
     state.last = snap.rows;
     return { done: false, value: snap.rows };
   }
 
   /** Why a live query that never became ready, or an iteration, ended. */
-  private failure(): KalamError {
-    const snap = this.live.getSnapshot();
-    if (!this.closedByUser && snap.error !== undefined) return snap.error;
-    const options = { subscriptionId: this.handle.id };
-    if (this.closedByUser || snap.status === 'closed') return new KalamError('CLOSED', 'live query closed before it was ready', options);
+  #failure(): KalamError {
+    const snap = this.#live.getSnapshot();
+    if (!this.#closedByUser && snap.error !== undefined) return snap.error;
+    const options = { subscriptionId: this.#handle.id };
+    if (this.#closedByUser || snap.status === 'closed') return new KalamError('CLOSED', 'live query closed before it was ready', options);
     return new KalamError('SUBSCRIPTION_FAILED', 'live query failed', options);
   }
 
-  private onChange(): void {
-    const snap = this.live.getSnapshot();
-    if (snap.status === 'ready') this.everReady = true;
+  #onChange(): void {
+    const snap = this.#live.getSnapshot();
+    if (snap.status === 'ready') this.#everReady = true;
     const terminal = snap.status === 'closed' || snap.status === 'error';
-    if (terminal && !this.terminalScheduled) {
-      this.terminalScheduled = true;
+    if (terminal && !this.#terminalScheduled) {
+      this.#terminalScheduled = true;
       // The fatal `error` event and the terminal `status` event may come in either order in one tick.
       queueMicrotask(() => {
-        this.terminal = true;
-        this.settle();
+        this.#terminal = true;
+        this.#settle();
       });
     }
-    this.settle();
+    this.#settle();
   }
 
-  private settle(): void {
-    if (this.settleReady !== undefined) {
-      if (this.everReady) {
-        this.settleReady.resolve();
-        this.settleReady = undefined;
-      } else if (this.terminal) {
-        this.settleReady.reject(this.failure());
-        this.settleReady = undefined;
+  #settle(): void {
+    if (this.#settleReady !== undefined) {
+      if (this.#everReady) {
+        this.#settleReady.resolve();
+        this.#settleReady = undefined;
+      } else if (this.#terminal) {
+        this.#settleReady.reject(this.#failure());
+        this.#settleReady = undefined;
       }
     }
-    for (const state of this.iterators) {
+    for (const state of this.#iterators) {
       const waiter = state.waiter;
       if (waiter === undefined) continue;
-      const step = this.step(state);
+      const step = this.#step(state);
       if (step === undefined) continue;
       state.waiter = undefined;
       if (step instanceof KalamError) {
         state.done = true;
-        this.iterators.delete(state);
+        this.#iterators.delete(state);
         waiter.reject(step);
       } else {
         if (step.done === true) {
           state.done = true;
-          this.iterators.delete(state);
+          this.#iterators.delete(state);
         }
         waiter.resolve(step);
       }

@@ -84,32 +84,32 @@ const MAX_PATCHES = 8;
  * ```
  */
 export class LiveRows<T extends object = Row> {
-  private readonly rowsByKey = new Map<string, T>();
-  private readonly listeners = new Set<() => void>();
-  private readonly keyOption: RowKeyOption<T> | undefined;
-  private readonly sort: ((a: T, b: T) => number) | undefined;
-  private schema: readonly SchemaField[] | undefined;
-  private columns: readonly string[] | undefined;
-  private keyFn: RowKeyFn<T>;
-  private status: SubscriptionStatus;
-  private error: KalamError | undefined;
-  private errorFatal = false;
-  private lastSeqId: SeqId | undefined;
-  private snapshotOpen = false;
+  readonly #rowsByKey = new Map<string, T>();
+  readonly #listeners = new Set<() => void>();
+  readonly #keyOption: RowKeyOption<T> | undefined;
+  readonly #sort: ((a: T, b: T) => number) | undefined;
+  #schema: readonly SchemaField[] | undefined;
+  #columns: readonly string[] | undefined;
+  #keyFn: RowKeyFn<T>;
+  #status: SubscriptionStatus;
+  #error: KalamError | undefined;
+  #errorFatal = false;
+  #lastSeqId: SeqId | undefined;
+  #snapshotOpen = false;
   /** The snapshot object is out of date. */
-  private dirty = false;
+  #dirty = false;
   /** The rows array is out of date. */
-  private rowsDirty = false;
+  #rowsDirty = false;
   /** Something changed since listeners were last notified. */
-  private unnotified = false;
+  #unnotified = false;
   /** Something changed during the current `apply`. */
-  private touched = false;
-  private batchDepth = 0;
+  #touched = false;
+  #batchDepth = 0;
   /** With `sort`: changed keys → their row in the last built array (`undefined` = rebuild fully). */
-  private sortedDirty: Map<string, T | undefined> | undefined;
+  #sortedDirty: Map<string, T | undefined> | undefined;
   /** Unsorted: the Map changes since the last built array, in order (`undefined` = rebuild). */
-  private changes: RowChange<T>[] | undefined = [];
-  private snapshot: LiveRowsSnapshot<T>;
+  #changes: RowChange<T>[] | undefined = [];
+  #snapshot: LiveRowsSnapshot<T>;
 
   /**
    * An empty result set; feed it with {@link LiveRows.apply}.
@@ -117,46 +117,46 @@ export class LiveRows<T extends object = Row> {
    * @param options - row key, sort, and initial schema / status / lastSeqId
    */
   constructor(options: LiveRowsOptions<T> = {}) {
-    this.keyOption = options.key;
-    this.sort = options.sort;
-    this.schema = options.schema;
-    this.columns = keyColumns(this.keyOption, this.schema);
-    this.keyFn = makeRowKey(this.keyOption, this.columns);
-    this.status = options.status ?? 'pending';
-    this.lastSeqId = options.lastSeqId;
-    this.snapshot = Object.freeze({ rows: [], status: this.status, error: undefined, lastSeqId: this.lastSeqId });
+    this.#keyOption = options.key;
+    this.#sort = options.sort;
+    this.#schema = options.schema;
+    this.#columns = keyColumns(this.#keyOption, this.#schema);
+    this.#keyFn = makeRowKey(this.#keyOption, this.#columns);
+    this.#status = options.status ?? 'pending';
+    this.#lastSeqId = options.lastSeqId;
+    this.#snapshot = Object.freeze({ rows: [], status: this.#status, error: undefined, lastSeqId: this.#lastSeqId });
   }
 
   /** Number of rows held. */
   get size(): number {
-    return this.rowsByKey.size;
+    return this.#rowsByKey.size;
   }
 
   /** The row stored under `key` (as produced by the key option / pk columns). */
   get(key: string): T | undefined {
-    return this.rowsByKey.get(key);
+    return this.#rowsByKey.get(key);
   }
 
   /** The key of `row`, or `undefined` when it lacks a key column. */
   keyOf(row: T): string | undefined {
-    return this.keyFn(row);
+    return this.#keyFn(row);
   }
 
   /** Current snapshot; the same object until something changed. */
   getSnapshot = (): LiveRowsSnapshot<T> => {
-    if (!this.dirty) return this.snapshot;
-    const rows = this.rowsDirty ? this.buildRows() : this.snapshot.rows;
-    this.dirty = false;
-    this.rowsDirty = false;
-    this.snapshot = Object.freeze({ rows, status: this.status, error: this.error, lastSeqId: this.lastSeqId });
-    return this.snapshot;
+    if (!this.#dirty) return this.#snapshot;
+    const rows = this.#rowsDirty ? this.#buildRows() : this.#snapshot.rows;
+    this.#dirty = false;
+    this.#rowsDirty = false;
+    this.#snapshot = Object.freeze({ rows, status: this.#status, error: this.#error, lastSeqId: this.#lastSeqId });
+    return this.#snapshot;
   };
 
   /** Listen for changes (useSyncExternalStore-compatible). Returns the unsubscribe function. */
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
+    this.#listeners.add(listener);
     return () => {
-      this.listeners.delete(listener);
+      this.#listeners.delete(listener);
     };
   };
 
@@ -164,142 +164,142 @@ export class LiveRows<T extends object = Row> {
   apply(event: SubscriptionEvent): boolean {
     let touched = false;
     this.batch(() => {
-      touched = this.applyOne(event);
+      touched = this.#applyOne(event);
     });
     return touched;
   }
 
   /** Run `fn` (which may apply many events) and notify listeners at most once, at the end. */
   batch(fn: () => void): void {
-    this.batchDepth++;
+    this.#batchDepth++;
     try {
       fn();
     } finally {
-      this.batchDepth--;
-      if (this.batchDepth === 0 && this.unnotified) this.notify();
+      this.#batchDepth--;
+      if (this.#batchDepth === 0 && this.#unnotified) this.#notify();
     }
   }
 
-  private applyOne(event: SubscriptionEvent): boolean {
-    this.touched = false;
+  #applyOne(event: SubscriptionEvent): boolean {
+    this.#touched = false;
     switch (event.type) {
       case 'ack':
-        this.setSchema(event.schema);
-        if (event.resumed === false || (event.resumed !== true && this.snapshotOpen)) this.restart();
+        this.#setSchema(event.schema);
+        if (event.resumed === false || (event.resumed !== true && this.#snapshotOpen)) this.#restart();
         break;
       case 'snapshot':
-        for (const row of event.rows) this.upsert(row as unknown as T, undefined);
-        this.snapshotOpen = !event.final;
+        for (const row of event.rows) this.#upsert(row as unknown as T, undefined);
+        this.#snapshotOpen = !event.final;
         if (event.final) {
-          if (event.batch.last_seq_id !== null) this.setLastSeqId(event.batch.last_seq_id);
-          this.setStatus('ready');
-        } else if (this.status === 'pending') {
+          if (event.batch.last_seq_id !== null) this.#setLastSeqId(event.batch.last_seq_id);
+          this.#setStatus('ready');
+        } else if (this.#status === 'pending') {
           // not from 'resuming': a KalamDB-style resume snapshot adds to rows that stay valid
-          this.setStatus('loading');
+          this.#setStatus('loading');
         }
         break;
       case 'reset':
-        this.restart();
+        this.#restart();
         break;
       case 'insert':
-        this.upsert(event.row as unknown as T, undefined);
-        this.setLastSeqId(event.seq);
+        this.#upsert(event.row as unknown as T, undefined);
+        this.#setLastSeqId(event.seq);
         break;
       case 'update':
-        this.upsert(event.row as unknown as T, event.oldRow as unknown as T | undefined);
-        this.setLastSeqId(event.seq);
+        this.#upsert(event.row as unknown as T, event.oldRow as unknown as T | undefined);
+        this.#setLastSeqId(event.seq);
         break;
       case 'delete':
-        this.remove(event.oldRow as unknown as T);
-        this.setLastSeqId(event.seq);
+        this.#remove(event.oldRow as unknown as T);
+        this.#setLastSeqId(event.seq);
         break;
       case 'status':
-        this.setStatus(event.status);
+        this.#setStatus(event.status);
         break;
       case 'error':
-        this.error = event.error;
-        this.errorFatal = event.fatal;
-        this.mark(false);
-        if (event.fatal && this.status !== 'closed') this.setStatus('error');
+        this.#error = event.error;
+        this.#errorFatal = event.fatal;
+        this.#mark(false);
+        if (event.fatal && this.#status !== 'closed') this.#setStatus('error');
         break;
     }
-    return this.touched;
+    return this.#touched;
   }
 
-  private setSchema(schema: readonly SchemaField[]): void {
-    this.schema = schema;
-    const columns = keyColumns(this.keyOption, schema);
-    if (columns === undefined || sameColumns(columns, this.columns)) return;
-    this.columns = columns;
-    this.keyFn = makeRowKey(this.keyOption, columns);
-    if (this.rowsByKey.size === 0) return;
+  #setSchema(schema: readonly SchemaField[]): void {
+    this.#schema = schema;
+    const columns = keyColumns(this.#keyOption, schema);
+    if (columns === undefined || sameColumns(columns, this.#columns)) return;
+    this.#columns = columns;
+    this.#keyFn = makeRowKey(this.#keyOption, columns);
+    if (this.#rowsByKey.size === 0) return;
     // The key columns changed under rows we hold: re-key them, keeping their order.
-    const rows = [...this.rowsByKey.values()];
-    this.rowsByKey.clear();
-    this.sortedDirty = undefined;
-    this.changes = undefined;
+    const rows = [...this.#rowsByKey.values()];
+    this.#rowsByKey.clear();
+    this.#sortedDirty = undefined;
+    this.#changes = undefined;
     for (const row of rows) {
-      const key = this.keyFn(row);
-      if (key !== undefined) this.rowsByKey.set(key, row);
+      const key = this.#keyFn(row);
+      if (key !== undefined) this.#rowsByKey.set(key, row);
     }
-    this.mark(true);
+    this.#mark(true);
   }
 
-  private setStatus(status: SubscriptionStatus): void {
-    if (status === 'ready' && this.error !== undefined && !this.errorFatal) {
-      this.error = undefined;
-      this.mark(false);
+  #setStatus(status: SubscriptionStatus): void {
+    if (status === 'ready' && this.#error !== undefined && !this.#errorFatal) {
+      this.#error = undefined;
+      this.#mark(false);
     }
-    if (status === this.status) return;
-    this.status = status;
-    this.mark(false);
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#mark(false);
   }
 
-  private setLastSeqId(seq: SeqId): void {
-    if (this.lastSeqId !== undefined && seq <= this.lastSeqId) return;
-    this.lastSeqId = seq;
-    this.mark(false);
+  #setLastSeqId(seq: SeqId): void {
+    if (this.#lastSeqId !== undefined && seq <= this.#lastSeqId) return;
+    this.#lastSeqId = seq;
+    this.#mark(false);
   }
 
   /** Drop the rows; a new snapshot follows. */
-  private restart(): void {
-    this.clearRows();
-    this.snapshotOpen = false;
-    if (this.status === 'ready' || this.status === 'resuming') this.setStatus('loading');
+  #restart(): void {
+    this.#clearRows();
+    this.#snapshotOpen = false;
+    if (this.#status === 'ready' || this.#status === 'resuming') this.#setStatus('loading');
   }
 
-  private clearRows(): void {
-    if (this.rowsByKey.size === 0) return;
-    this.rowsByKey.clear();
-    this.sortedDirty = undefined;
-    this.changes = undefined;
-    this.mark(true);
+  #clearRows(): void {
+    if (this.#rowsByKey.size === 0) return;
+    this.#rowsByKey.clear();
+    this.#sortedDirty = undefined;
+    this.#changes = undefined;
+    this.#mark(true);
   }
 
-  private upsert(incoming: T, oldRow: T | undefined): void {
-    const key = this.keyFn(incoming);
+  #upsert(incoming: T, oldRow: T | undefined): void {
+    const key = this.#keyFn(incoming);
     if (key === undefined) return;
-    const oldKey = oldRow === undefined ? undefined : this.keyFn(oldRow);
-    const moved = oldKey !== undefined && oldKey !== key && this.rowsByKey.has(oldKey);
-    const existing = moved ? this.rowsByKey.get(oldKey) : this.rowsByKey.get(key);
+    const oldKey = oldRow === undefined ? undefined : this.#keyFn(oldRow);
+    const moved = oldKey !== undefined && oldKey !== key && this.#rowsByKey.has(oldKey);
+    const existing = moved ? this.#rowsByKey.get(oldKey) : this.#rowsByKey.get(key);
     if (existing !== undefined && isOlder(incoming, existing)) return;
-    const next = this.complete(incoming, existing, oldRow);
+    const next = this.#complete(incoming, existing, oldRow);
     if (moved) {
-      this.touchSorted(oldKey);
-      this.record(existing, undefined);
-      this.rowsByKey.delete(oldKey);
+      this.#touchSorted(oldKey);
+      this.#record(existing, undefined);
+      this.#rowsByKey.delete(oldKey);
     } else if (existing !== undefined && shallowEqual(existing, next)) {
       return;
     }
-    this.touchSorted(key);
+    this.#touchSorted(key);
     // A Map set keeps an existing key's place and appends a new one: record exactly that.
-    this.record(moved ? this.rowsByKey.get(key) : existing, next);
-    this.rowsByKey.set(key, next);
-    this.mark(true);
+    this.#record(moved ? this.#rowsByKey.get(key) : existing, next);
+    this.#rowsByKey.set(key, next);
+    this.#mark(true);
   }
 
   /** The stored form of an incoming insert/update row: NULL columns made explicit. */
-  private complete(incoming: T, existing: T | undefined, oldRow: T | undefined): T {
+  #complete(incoming: T, existing: T | undefined, oldRow: T | undefined): T {
     const row = incoming as unknown as Cells;
     let out: Cells | undefined;
     const nullIfMissing = (name: string): void => {
@@ -308,76 +308,76 @@ export class LiveRows<T extends object = Row> {
       out[name] = null;
     };
     if (oldRow !== undefined) for (const name of Object.keys(oldRow)) nullIfMissing(name);
-    if (this.schema !== undefined) for (const field of this.schema) nullIfMissing(field.name);
+    if (this.#schema !== undefined) for (const field of this.#schema) nullIfMissing(field.name);
     if (out === undefined && existing !== undefined && hasExtraKeys(existing as unknown as Cells, row)) {
       out = { ...(existing as unknown as Cells), ...row };
     }
     return (out ?? row) as unknown as T;
   }
 
-  private remove(oldRow: T): void {
-    const key = this.keyFn(oldRow);
+  #remove(oldRow: T): void {
+    const key = this.#keyFn(oldRow);
     if (key === undefined) return;
-    const existing = this.rowsByKey.get(key);
+    const existing = this.#rowsByKey.get(key);
     if (existing === undefined || isOlder(oldRow, existing)) return;
-    this.touchSorted(key);
-    this.record(existing, undefined);
-    this.rowsByKey.delete(key);
-    this.mark(true);
+    this.#touchSorted(key);
+    this.#record(existing, undefined);
+    this.#rowsByKey.delete(key);
+    this.#mark(true);
   }
 
-  private mark(rows: boolean): void {
-    if (rows) this.rowsDirty = true;
-    this.dirty = true;
-    this.touched = true;
-    this.unnotified = true;
+  #mark(rows: boolean): void {
+    if (rows) this.#rowsDirty = true;
+    this.#dirty = true;
+    this.#touched = true;
+    this.#unnotified = true;
   }
 
   /** Before a sorted row changes: remember the version the last built array holds. */
-  private touchSorted(key: string): void {
-    if (this.sort === undefined || this.sortedDirty === undefined || this.sortedDirty.has(key)) return;
-    this.sortedDirty.set(key, this.rowsByKey.get(key));
+  #touchSorted(key: string): void {
+    if (this.#sort === undefined || this.#sortedDirty === undefined || this.#sortedDirty.has(key)) return;
+    this.#sortedDirty.set(key, this.#rowsByKey.get(key));
   }
 
   /** Unsorted: log one Map change against the last built array (until there are too many). */
-  private record(old: T | undefined, row: T | undefined): void {
-    const changes = this.changes;
-    if (changes === undefined || this.sort !== undefined) return;
-    if (changes.length >= MAX_PATCHES) this.changes = undefined;
+  #record(old: T | undefined, row: T | undefined): void {
+    const changes = this.#changes;
+    if (changes === undefined || this.#sort !== undefined) return;
+    if (changes.length >= MAX_PATCHES) this.#changes = undefined;
     else changes.push({ old, row });
   }
 
-  private buildRows(): readonly T[] {
-    const sort = this.sort;
+  #buildRows(): readonly T[] {
+    const sort = this.#sort;
     if (sort === undefined) {
-      const changes = this.changes;
-      this.changes = [];
-      return changes === undefined ? Array.from(this.rowsByKey.values()) : patchRows(this.snapshot.rows, changes);
+      const changes = this.#changes;
+      this.#changes = [];
+      return changes === undefined ? Array.from(this.#rowsByKey.values()) : patchRows(this.#snapshot.rows, changes);
     }
-    const dirty = this.sortedDirty;
-    this.sortedDirty = new Map();
+    const dirty = this.#sortedDirty;
+    this.#sortedDirty = new Map();
     // Few changes: patch a copy of the previous sorted array (binary search + native splices)
     // instead of re-sorting everything.
-    if (dirty !== undefined && dirty.size * 16 <= this.rowsByKey.size) {
-      const rows = this.snapshot.rows.slice();
+    if (dirty !== undefined && dirty.size * 16 <= this.#rowsByKey.size) {
+      const rows = this.#snapshot.rows.slice();
       for (const old of dirty.values()) {
         if (old === undefined) continue;
         const at = indexOfSorted(rows, old, sort);
         if (at >= 0) rows.splice(at, 1);
       }
       for (const key of dirty.keys()) {
-        const row = this.rowsByKey.get(key);
+        const row = this.#rowsByKey.get(key);
         if (row !== undefined) rows.splice(upperBound(rows, row, sort), 0, row);
       }
       return rows;
     }
-    return Array.from(this.rowsByKey.values()).sort(sort);
+    return Array.from(this.#rowsByKey.values()).sort(sort);
   }
 
-  private notify(): void {
-    this.unnotified = false;
+  #notify(): void {
+    this.#unnotified = false;
     let failure: { error: unknown } | undefined;
-    for (const listener of [...this.listeners]) {
+    for (const listener of [...this.#listeners]) {
       try {
         listener();
       } catch (error) {

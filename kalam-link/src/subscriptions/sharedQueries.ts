@@ -80,10 +80,10 @@ export function liveQueryKey<T>(sql: string, options: SharedLiveQueryOptions<T> 
  * ```
  */
 export class SharedQueryCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly factory: SubscriptionFactory;
-  private readonly lingerMs: number;
-  private readonly timers: LingerTimers;
+  readonly #entries = new Map<string, Entry>();
+  readonly #factory: SubscriptionFactory;
+  readonly #lingerMs: number;
+  readonly #timers: LingerTimers;
 
   /**
    * An empty cache.
@@ -92,19 +92,19 @@ export class SharedQueryCache {
    * @param options - linger and timers
    */
   constructor(factory: SubscriptionFactory, options: SharedQueryCacheOptions = {}) {
-    this.factory = factory;
-    this.lingerMs = options.lingerMs ?? 1000;
-    this.timers = options.timers ?? platformTimers;
+    this.#factory = factory;
+    this.#lingerMs = options.lingerMs ?? 1000;
+    this.#timers = options.timers ?? platformTimers;
   }
 
   /** Number of live queries held (in use or lingering). */
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   /** The number of users holding the query with this key (0 while it lingers; `undefined` when absent). */
   refCount(key: string): number | undefined {
-    return this.entries.get(key)?.refs;
+    return this.#entries.get(key)?.refs;
   }
 
   /**
@@ -118,7 +118,7 @@ export class SharedQueryCache {
    * ```
    */
   peek<T extends object = Row>(sql: string, options: SharedLiveQueryOptions<T> = {}): LiveRowsSnapshot<T> | undefined {
-    const entry = this.entries.get(liveQueryKey(sql, options));
+    const entry = this.#entries.get(liveQueryKey(sql, options));
     if (entry === undefined || isDead(entry.query)) return undefined;
     return (entry.query as unknown as LiveQuery<T>).getSnapshot();
   }
@@ -129,22 +129,22 @@ export class SharedQueryCache {
    */
   acquire<T extends object = Row>(sql: string, options: SharedLiveQueryOptions<T> = {}): SharedLiveQuery<T> {
     const key = liveQueryKey(sql, options);
-    let entry = this.entries.get(key);
+    let entry = this.#entries.get(key);
     if (entry !== undefined && isDead(entry.query)) {
-      this.drop(entry);
+      this.#drop(entry);
       entry = undefined;
     }
     if (entry === undefined) {
       const { key: rowKey, sort, ...subscribe } = options;
       const view: LiveQueryViewOptions<T> = { ...(rowKey === undefined ? {} : { key: rowKey }), ...(sort === undefined ? {} : { sort }) };
-      const query = new LiveQuery<T>(this.factory(sql, subscribe), view);
+      const query = new LiveQuery<T>(this.#factory(sql, subscribe), view);
       entry = { key, query: query as unknown as LiveQuery<object>, refs: 0, timer: undefined };
-      this.entries.set(key, entry);
+      this.#entries.set(key, entry);
     }
     const held = entry;
     held.refs++;
     if (held.timer !== undefined) {
-      this.timers.clearTimeout(held.timer);
+      this.#timers.clearTimeout(held.timer);
       held.timer = undefined;
     }
     let released = false;
@@ -153,35 +153,35 @@ export class SharedQueryCache {
       release: () => {
         if (released) return;
         released = true;
-        this.release(held);
+        this.#release(held);
       },
     };
   }
 
   /** Close every query now, held or not (e.g. when the client is disposed). */
   closeAll(): void {
-    for (const entry of [...this.entries.values()]) this.drop(entry, true);
+    for (const entry of [...this.#entries.values()]) this.#drop(entry, true);
   }
 
-  private release(entry: Entry): void {
+  #release(entry: Entry): void {
     entry.refs--;
-    if (entry.refs > 0 || this.entries.get(entry.key) !== entry) return;
-    if (this.lingerMs <= 0) {
-      this.drop(entry);
+    if (entry.refs > 0 || this.#entries.get(entry.key) !== entry) return;
+    if (this.#lingerMs <= 0) {
+      this.#drop(entry);
       return;
     }
-    entry.timer = this.timers.setTimeout(() => {
+    entry.timer = this.#timers.setTimeout(() => {
       entry.timer = undefined;
-      if (entry.refs === 0) this.drop(entry);
-    }, this.lingerMs);
+      if (entry.refs === 0) this.#drop(entry);
+    }, this.#lingerMs);
   }
 
-  private drop(entry: Entry, force = false): void {
+  #drop(entry: Entry, force = false): void {
     if (entry.timer !== undefined) {
-      this.timers.clearTimeout(entry.timer);
+      this.#timers.clearTimeout(entry.timer);
       entry.timer = undefined;
     }
-    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
     // A replaced entry still held by earlier users stays open until they release it.
     if (force || entry.refs <= 0 || isDead(entry.query)) entry.query.close();
   }

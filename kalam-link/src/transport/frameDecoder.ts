@@ -35,78 +35,83 @@ export function isGzipFrame(bytes: Uint8Array): boolean {
  * synchronously; once a gzip frame is being inflated, later frames queue behind it so order holds.
  */
 export class FrameDecoder {
-  private readonly queue: (string | Uint8Array)[] = [];
-  private draining = false;
-  private stopped = false;
+  readonly #queue: (string | Uint8Array)[] = [];
+  #draining = false;
+  #stopped = false;
   /** Serialization negotiated in `auth_success` (for gzip payloads). */
   serialization: Serialization = 'json';
 
-  constructor(
-    private readonly codecs: Codecs,
-    private readonly deliver: (frame: DecodedFrame) => void,
-    private readonly inflate: Inflate | undefined = platformInflate(),
-    private readonly maxFrameBytes: number = 64 * 1024 * 1024,
-  ) {}
+  readonly #codecs: Codecs;
+  readonly #deliver: (frame: DecodedFrame) => void;
+  readonly #inflate: Inflate | undefined;
+  readonly #maxFrameBytes: number;
+
+  constructor(codecs: Codecs, deliver: (frame: DecodedFrame) => void, inflate: Inflate | undefined = platformInflate(), maxFrameBytes = 64 * 1024 * 1024) {
+    this.#codecs = codecs;
+    this.#deliver = deliver;
+    this.#inflate = inflate;
+    this.#maxFrameBytes = maxFrameBytes;
+  }
 
   /** Feed one frame (string = text frame, bytes = binary frame). */
   push(frame: string | Uint8Array): void {
-    if (this.stopped) return;
-    if (this.draining || (typeof frame !== 'string' && isGzipFrame(frame))) {
-      this.queue.push(frame);
-      if (!this.draining) void this.drain();
+    if (this.#stopped) return;
+    if (this.#draining || (typeof frame !== 'string' && isGzipFrame(frame))) {
+      this.#queue.push(frame);
+      if (!this.#draining) void this.#drain();
       return;
     }
-    this.deliver(this.decodePlain(frame));
+    this.#deliver(this.#decodePlain(frame));
   }
 
   /** Drop queued frames and ignore later ones (socket gone). */
   stop(): void {
-    this.stopped = true;
-    this.queue.length = 0;
+    this.#stopped = true;
+    this.#queue.length = 0;
   }
 
-  private decodePlain(frame: string | Uint8Array): DecodedFrame {
+  #decodePlain(frame: string | Uint8Array): DecodedFrame {
     const bytes = typeof frame === 'string' ? frame.length : frame.byteLength;
-    if (bytes > this.maxFrameBytes) {
-      return { ok: false, bytes, error: new KalamError('MESSAGE_TOO_LARGE', `inbound frame of ${bytes} bytes exceeds maxFrameBytes ${this.maxFrameBytes}`) };
+    if (bytes > this.#maxFrameBytes) {
+      return { ok: false, bytes, error: new KalamError('MESSAGE_TOO_LARGE', `inbound frame of ${bytes} bytes exceeds maxFrameBytes ${this.#maxFrameBytes}`) };
     }
     try {
-      const codec = typeof frame === 'string' ? this.codecs.json : this.codecs.msgpack;
+      const codec = typeof frame === 'string' ? this.#codecs.json : this.#codecs.msgpack;
       return { ok: true, bytes, message: codec.decode(frame) };
     } catch (error) {
       return { ok: false, bytes, error: asProtocolError(error) };
     }
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
+  async #drain(): Promise<void> {
+    this.#draining = true;
     try {
-      while (!this.stopped && this.queue.length > 0) {
-        const frame = this.queue.shift() as string | Uint8Array;
+      while (!this.#stopped && this.#queue.length > 0) {
+        const frame = this.#queue.shift() as string | Uint8Array;
         if (typeof frame !== 'string' && isGzipFrame(frame)) {
-          const decoded = await this.decodeGzip(frame);
-          if (!this.stopped) this.deliver(decoded);
+          const decoded = await this.#decodeGzip(frame);
+          if (!this.#stopped) this.#deliver(decoded);
         } else {
-          this.deliver(this.decodePlain(frame));
+          this.#deliver(this.#decodePlain(frame));
         }
       }
     } finally {
-      this.draining = false;
+      this.#draining = false;
     }
   }
 
-  private async decodeGzip(frame: Uint8Array): Promise<DecodedFrame> {
+  async #decodeGzip(frame: Uint8Array): Promise<DecodedFrame> {
     const bytes = frame.byteLength;
-    if (this.inflate === undefined) {
+    if (this.#inflate === undefined) {
       return { ok: false, bytes, error: new KalamError('PROTOCOL', 'gzip frame received but this platform has no DecompressionStream') };
     }
     try {
-      const inflated = await this.inflate(frame);
-      if (inflated.byteLength > this.maxFrameBytes) {
+      const inflated = await this.#inflate(frame);
+      if (inflated.byteLength > this.#maxFrameBytes) {
         return { ok: false, bytes, error: new KalamError('MESSAGE_TOO_LARGE', `inflated frame of ${inflated.byteLength} bytes exceeds maxFrameBytes`) };
       }
       // KalamDB gzips JSON error frames even in msgpack mode: a JSON object starts with '{'.
-      const codec = this.serialization === 'json' || inflated[0] === 0x7b ? this.codecs.json : this.codecs.msgpack;
+      const codec = this.serialization === 'json' || inflated[0] === 0x7b ? this.#codecs.json : this.#codecs.msgpack;
       return { ok: true, bytes, message: codec.decode(inflated) };
     } catch (error) {
       return { ok: false, bytes, error: asProtocolError(error) };
