@@ -2,7 +2,9 @@
  * Item 6: browser bundle size. esbuild (platform browser, minify, esm) of the whole public
  * surface of `@kalam/link` + `@kalam/client` (no tree-shaking credit: `export *`), `ws` external
  * (isomorphic-ws resolves to the browser global through its `browser` field); then `@kalam/react`
- * on top with react external. Size = gzip -9 of the output.
+ * on top with react external; then each opt-in subpath (`@kalam/link/inspect`, `@kalam/link/protocol`)
+ * on top of the core, so that nothing moved out of the main entries goes unmeasured.
+ * Size = gzip -9 of the output.
  */
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +67,16 @@ export async function run(ctx) {
     rows.push(row({ section: SECTION, metric: '  typical app import (createClient only), min+gzip', value: app.gzip / 1024, unit: 'KB', baseline: { label: 'full surface', value: core.gzip / 1024 } }));
   } catch (err) {
     ctx.log(`  createClient-only bundle failed: ${err.message}`);
+  }
+  // Opt-in entry points: what importing each one adds to the core (link + client).
+  for (const [subpath, note] of [['@kalam/link/inspect', 'createInspector, for dev panels'], ['@kalam/link/protocol', 'validators and codecs of both directions; servers and tools']]) {
+    try {
+      const withSubpath = await bundle(`export * from '@kalam/link'; export * from '@kalam/client'; export * from '${subpath}';`, ['ws']);
+      ctx.log(`  +${subpath}: ${withSubpath.min} B min, ${withSubpath.gzip} B gzip`);
+      rows.push(row({ section: SECTION, metric: `  + ${subpath} on top (opt-in), min+gzip`, value: withSubpath.gzip / 1024, unit: 'KB', baseline: { label: 'link+client', value: core.gzip / 1024 }, note: `adds ${((withSubpath.gzip - core.gzip) / 1024).toFixed(2)} KB: ${note}` }));
+    } catch (err) {
+      rows.push(row({ section: SECTION, metric: `  + ${subpath} on top`, value: NaN, pass: 'skip', note: String(err?.message ?? err).split('\n')[0] }));
+    }
   }
   try {
     const react = await bundle("export * from '@kalam/link'; export * from '@kalam/client'; export * from '@kalam/react';", ['ws', 'react', 'react-dom', 'react/jsx-runtime']);
