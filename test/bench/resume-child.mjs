@@ -13,6 +13,7 @@ let link;
 let subscriptions = [];
 let pending = 0;
 let t0 = NaN;
+let cpu0;
 let done = null;
 const marks = {};
 let state = null;
@@ -20,7 +21,8 @@ let errorsLogged = 0;
 
 function check() {
   if (done || Number.isNaN(t0) || pending > 0) return;
-  done = { allReadyMs: nowMs() - t0 };
+  const cpu = process.cpuUsage(cpu0);
+  done = { allReadyMs: nowMs() - t0, clientCpuMs: (cpu.user + cpu.system) / 1000 };
   const resets = subscriptions.reduce((n, s) => n + s.resets, 0);
   const snapshots = subscriptions.reduce((n, s) => n + s.snapshotsAfterDrop, 0);
   process.send({ ev: 'resumed', ...done, marks, resets, snapshots, inserts: subscriptions.reduce((n, s) => n + s.afterDrop, 0) });
@@ -63,6 +65,7 @@ process.on('message', async (msg) => {
       state = msg;
       process.send({ ev: 'ready' });
     } else if (msg.cmd === 'dropped') {
+      cpu0 = process.cpuUsage();
       t0 = msg.t0;
       check();
     } else if (msg.cmd === 'report') {

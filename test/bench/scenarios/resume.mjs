@@ -5,7 +5,9 @@
  * dropped at T0. Figure: T0 → every subscription ready again with its `missed` changes
  * (monotonic clock shared by both processes). `jitter: false` sets the link's first-retry jitter
  * to 0; by default the link's own first retry after a ready connection waits U[0, 100 ms)
- * (`firstRetryMaxDelayMs`), and that wait is part of the measured time. Distinct ranges
+ * (`firstRetryMaxDelayMs`), and that wait is part of the measured time. `serverCpuMs` /
+ * `clientCpuMs`: CPU time of the server process (with the proxy) and of the client process over
+ * the same interval. Distinct ranges
  * (default): the table's log holds subs × missed changes; `overlap`: only `missed`.
  */
 import { startKalam } from '../lib/kalamServer.mjs';
@@ -33,11 +35,15 @@ export async function run({ subs = 1000, missed = 10, jitter = true, overlap = f
     }
     await sleep(100);
     const profiler = profile ? await (await import('../lib/profiler.mjs')).startProfiler() : null;
+    const cpu0 = process.cpuUsage();
     const t0 = nowMs();
     proxy.dropAll();
     const resumed = child.wait('resumed', capMs).catch(async () => child.request({ cmd: 'report' }, 'resumed', 5_000));
     child.process.send({ cmd: 'dropped', t0 });
     const r = await resumed;
+    const cpu = process.cpuUsage(cpu0);
+    // CPU of this process (server + proxy) from the drop to all-ready: a figure the machine's other load does not inflate as much as wall time
+    r.serverCpuMs = (cpu.user + cpu.system) / 1000;
     const prof = profiler ? await profiler.stop(`resume ${subs}`) : undefined;
     return { subs, missed, jitter, overlap, logEntries: ids.length, capMs, ...r, ...(prof ? { profile: prof } : {}) };
   } finally {

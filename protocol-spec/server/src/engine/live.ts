@@ -2,9 +2,11 @@
  * Live-query support: compiled plans (WHERE + projection) and consistent snapshots paged by `_seq`
  * through the per-partition `_seq` index.
  */
-import { KalamError, type CellValue, type ParamValue, type Row, type SchemaField, type SeqId } from '@kalam/link/protocol';
+import { KalamError, type CellValue, type KalamDataType, type ParamValue, type Row, type SchemaField, type SeqId } from '@kalam/link/protocol';
+import type { Expr } from '../sql/ast.js';
 import { compileWhere, type RowPredicate } from '../sql/compile.js';
 import { parseSql } from '../sql/parse.js';
+import { coerce } from '../sql/values.js';
 import type { KvSnapshot } from '../store/kv.js';
 import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
 import { resolveTable, SYSTEM_NS } from './access.js';
@@ -29,6 +31,8 @@ export class LivePlan implements LiveQueryPlan {
     cols: { out: string; col: string }[],
     /** True when the query has a WHERE (false: every row of the partition matches). */
     readonly filtered: boolean,
+    /** A bound every matching row satisfies (from a top-level conjunct of WHERE), for indexes. */
+    readonly keyRange?: KeyRange,
   ) {
     this.tableId = table.tableId;
     this.namespace = table.namespace;
@@ -77,7 +81,87 @@ export function planLiveQuery(catalog: Catalog, sql: string, params: readonly Pa
     else if (item.kind === 'col') add(item.alias ?? item.name, item.name);
   }
   for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
-  return new LivePlan(table, partition, compileWhere(stmt.where, table.types, params), cols, stmt.where !== null);
+  const predicate = compileWhere(stmt.where, table.types, params);
+  const range = stmt.where === null ? undefined : keyRangeOf(stmt.where, table.types, params);
+  return new LivePlan(table, partition, predicate, cols, stmt.where !== null, range);
+}
+
+/** Comparable bound value: numbers and bigints compare with each other, strings with strings. */
+export type RangeValue = number | bigint | string;
+
+/**
+ * `lo ≤ row[column] ≤ hi` (an absent bound is unbounded) holds for every row WHERE accepts; a
+ * superset of the matches (strictness is dropped), compared as `compareCells` compares.
+ */
+export interface KeyRange {
+  readonly column: string;
+  readonly lo: RangeValue | undefined;
+  readonly hi: RangeValue | undefined;
+}
+
+/** The range of a plan made by this engine, if its WHERE implies one. */
+export function keyRangeOfPlan(plan: LiveQueryPlan): KeyRange | undefined {
+  return plan instanceof LivePlan ? plan.keyRange : undefined;
+}
+
+/**
+ * The first column bounded by the top-level AND chain of `where` (`col op constant`, `constant
+ * op col`, `col BETWEEN constant AND constant`), with every bound on that column intersected.
+ */
+function keyRangeOf(where: Expr, types: ReadonlyMap<string, KalamDataType>, params: readonly ParamValue[]): KeyRange | undefined {
+  const bounds = new Map<string, { lo: RangeValue | undefined; hi: RangeValue | undefined }>();
+  const constant = (e: Expr, column: string): RangeValue | undefined => {
+    const raw = e.kind === 'lit' ? e.value : e.kind === 'param' ? params[e.index - 1] : undefined;
+    const type = types.get(column);
+    if (raw === undefined || raw === null || type === undefined) return undefined;
+    let v: CellValue;
+    try {
+      v = coerce(raw, type, column);
+    } catch {
+      return undefined;
+    }
+    if (typeof v === 'number') return Number.isNaN(v) ? undefined : v;
+    return typeof v === 'bigint' || typeof v === 'string' ? v : undefined;
+  };
+  const bound = (column: string, lo: RangeValue | undefined, hi: RangeValue | undefined): void => {
+    const b = bounds.get(column) ?? { lo: undefined, hi: undefined };
+    if (lo !== undefined && (b.lo === undefined || (comparable(lo, b.lo) && lo > b.lo))) b.lo = lo;
+    if (hi !== undefined && (b.hi === undefined || (comparable(hi, b.hi) && hi < b.hi))) b.hi = hi;
+    bounds.set(column, b);
+  };
+  const visit = (e: Expr): void => {
+    if (e.kind === 'and') {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.kind === 'cmp' && e.op !== '<>') {
+      const flipped = e.left.kind !== 'col';
+      const col = flipped ? e.right : e.left;
+      if (col.kind !== 'col') return;
+      const k = constant(flipped ? e.left : e.right, col.name);
+      if (k === undefined) return;
+      const op = flipped ? FLIP[e.op] : e.op;
+      if (op === '=') bound(col.name, k, k);
+      else if (op === '>' || op === '>=') bound(col.name, k, undefined);
+      else bound(col.name, undefined, k);
+    } else if (e.kind === 'between' && !e.negated && e.expr.kind === 'col') {
+      const lo = constant(e.low, e.expr.name);
+      const hi = constant(e.high, e.expr.name);
+      if (lo !== undefined && hi !== undefined) bound(e.expr.name, lo, hi);
+    }
+  };
+  visit(where);
+  for (const [column, b] of bounds) {
+    // mixed kinds (a number and a string bound) cannot be ordered as one range
+    if (b.lo !== undefined && b.hi !== undefined && !comparable(b.lo, b.hi)) continue;
+    return { column, lo: b.lo, hi: b.hi };
+  }
+  return undefined;
+}
+
+const FLIP = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' } as const;
+
+function comparable(a: RangeValue, b: RangeValue): boolean {
+  return typeof a === 'string' ? typeof b === 'string' : typeof b !== 'string';
 }
 
 /** The engine's {@link Snapshot}. */

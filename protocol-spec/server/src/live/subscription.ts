@@ -13,6 +13,7 @@ import type { BatchControl, Codec, Frame, ParamValue, Row, SchemaField, ServerMe
 import { KalamError } from '@kalam/link/protocol';
 import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../engine/types.js';
 import { classify, sharedChange, type Outcome } from './changes.js';
+import { joinCatchUp } from './catchup.js';
 import { encodeShared, spliceChange, subscriberPrefix, WireSeq, type EncodedChange, type SubscriberPrefix } from './encode.js';
 
 /** What a subscription needs from its connection and the server. */
@@ -243,6 +244,25 @@ export class LiveSubscription {
   async #catchUp(after: bigint): Promise<void> {
     const { engine } = this.host;
     this.#state = 'catchup';
+    // with every other subscription of this partition catching up now, in one pass (catchup.ts)
+    const self = this;
+    const end = await joinCatchUp({
+      plan: this.plan,
+      host: this.host,
+      get position() {
+        return self.#position;
+      },
+      set position(seq: bigint) {
+        self.#position = seq;
+      },
+      get stale() {
+        return self.#stale();
+      },
+      deliverCaughtUp: (encoded, seq) => this.#deliver(encoded, seq),
+      goLive: () => this.#goLive(),
+    });
+    if (end === 'live' || this.#stale()) return;
+    after = this.#position;
     for (;;) {
       if (this.#stale()) return;
       const head = engine.currentSeq();
