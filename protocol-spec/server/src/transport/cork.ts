@@ -1,5 +1,5 @@
 /**
- * Per-tick write coalescing: the first frame a fan-out sends to a socket in a tick corks it, and
+ * Per-tick write coalescing: the first frame sent to a socket in a tick corks it, and
  * one `process.nextTick` uncorks every socket corked in that tick — so the frames one commit fans
  * out to a socket leave in one `writev` instead of one syscall each (the fan-out's dominant cost).
  * Corked bytes count in `ws.bufferedAmount` (they sit in the socket's writable buffer), so the

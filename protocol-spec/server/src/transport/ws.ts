@@ -78,7 +78,7 @@ export function attachWebSocket(server: Server, rt: Runtime): WebSocketEndpoint 
   };
 }
 
-/** `socket` is the upgraded stream `ws` writes to: corked during fan-out so one commit's frames leave in one write. */
+/** `socket` is the upgraded stream `ws` writes to: corked on first send in a tick, so a tick's frames leave in one write. */
 function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: Corkable, corker: TickCorker): SessionTransport {
   const { remoteAddress = '', remotePort } = req.socket;
   const slot = { socket, corked: false };
@@ -89,7 +89,8 @@ function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: C
       return ws.bufferedAmount;
     },
     send(frame) {
-      if (!rt.fanningOut || ws.readyState !== ws.OPEN) return ws.send(frame);
+      // every send, not only fan-out: a resume's acks and catch-up replays would otherwise be one syscall each
+      if (ws.readyState !== ws.OPEN) return ws.send(frame);
       corker.cork(slot);
       ws.send(frame);
       // a large burst leaves now, as it would uncorked: bufferedAmount (the 4006 bound) then counts only what the kernel refused
