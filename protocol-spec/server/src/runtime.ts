@@ -7,6 +7,8 @@ import type { CommittedChange, Engine, KillRequest, Unlisten } from './engine/ty
 import type { ResolvedConfig } from './config.js';
 import type { TokenService } from './auth/jwt.js';
 import { LiveRegistry } from './live/registry.js';
+import { parseSql } from './sql/parse.js';
+import { wherePin, type RoutePin } from './sql/pins.js';
 import { WireSeq } from './live/encode.js';
 import type { FanoutMemo, LiveSubscription } from './live/subscription.js';
 import { LiveQueryStore, type LiveCounters } from './system/liveQueries.js';
@@ -16,7 +18,7 @@ import type { Session } from './session.js';
 
 /** Shared state of one running server. */
 export class Runtime {
-  readonly registry = new LiveRegistry<Session, LiveSubscription>();
+  readonly registry = new LiveRegistry<Session, LiveSubscription>({ pin: (sub) => this.#pin(sub) });
   readonly codecs: Codecs;
   readonly liveQueries: LiveQueryStore;
   /** Every open session, authenticated or not (for shutdown). */
@@ -84,7 +86,7 @@ export class Runtime {
 
   #route(changes: readonly CommittedChange[]): void {
     for (const change of changes) {
-      const subs = this.registry.routesFor(change.kind, change.partition, change.tableId);
+      const subs = this.registry.routeChange(change.kind, change.partition, change.tableId, change.oldRow, change.newRow);
       if (subs === undefined) continue;
       const memo: FanoutMemo = { outcomes: new Map(), encoded: new Map(), seq: new WireSeq(change.seq) };
       for (const sub of subs) {
@@ -156,6 +158,22 @@ export class Runtime {
   /** Unhook from the engine. */
   stop(): void {
     for (const u of this.#unlisten.splice(0)) u();
+  }
+
+  /** The route pin of a subscription's WHERE, read from its SQL exactly as its plan was compiled. */
+  #pin(sub: LiveSubscription): RoutePin | null {
+    const table = this.engine.getTable(sub.tableId);
+    if (table === undefined) return null;
+    try {
+      const statements = parseSql(sub.sql);
+      const stmt = statements[0];
+      if (statements.length !== 1 || stmt?.type !== 'select') return null;
+      const types = new Map(table.columns.map((c) => [c.name, c.dataType] as const));
+      types.set('_seq', 'BigInt');
+      return wherePin(stmt.where, types, sub.params);
+    } catch {
+      return null;
+    }
   }
 
   #counters(id: string): LiveCounters | undefined {

@@ -1,8 +1,12 @@
 /**
  * Where live changes go: O(1) maps from a change's (user, table) — or table, for shared tables —
  * to the subscriptions that can see it, plus connection indexes for kill, revocation and limits.
- * Nothing here scans other users, connections or subscriptions.
+ * Nothing here scans other users, connections or subscriptions. Within one route, subscriptions
+ * whose WHERE pins a column are found by the changed rows' values (routeIndex.ts).
  */
+import type { Row } from '@kalam/link/protocol';
+import type { RoutePin } from '../sql/pins.js';
+import { RouteIndex } from './routeIndex.js';
 
 /** What the registry needs from a connection. */
 export interface RegisteredConnection {
@@ -24,12 +28,29 @@ export function routeKey(kind: 'user' | 'shared', partition: string, tableId: st
   return kind === 'user' ? `${partition}\u0000${tableId}` : tableId;
 }
 
+/** Options of {@link LiveRegistry}. */
+export interface LiveRegistryOptions<S> {
+  /**
+   * The route pin of a subscription's WHERE (sql/pins.ts), read once when it starts routing;
+   * null or absent: the subscription is visited by every change of its route.
+   */
+  readonly pin?: (sub: S) => RoutePin | null;
+}
+
 /** Connection and route indexes. */
 export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscription> {
   readonly #connections = new Map<string, C>();
   readonly #byUser = new Map<string, Map<string, C>>();
-  readonly #routes = new Map<string, Set<S>>();
+  readonly #routes = new Map<string, RouteIndex<S>>();
   readonly #byTable = new Map<string, Set<S>>();
+  /** Registration order and pin of every routed subscription. */
+  readonly #routed = new Map<S, { readonly order: number; readonly pin: RoutePin | null }>();
+  #order = 0;
+  readonly #pinOf: ((sub: S) => RoutePin | null) | undefined;
+
+  constructor(options: LiveRegistryOptions<S> = {}) {
+    this.#pinOf = options.pin;
+  }
 
   /** Register an authenticated connection. */
   addConnection(connection: C): void {
@@ -78,24 +99,45 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
 
   /** Start routing live changes to `sub`. */
   addRoute(sub: S): void {
+    if (this.#routed.has(sub)) return;
+    const pin = this.#pinOf?.(sub) ?? null;
+    this.#routed.set(sub, { order: this.#order++, pin });
     const key = routeKey(sub.kind, sub.partition, sub.tableId);
-    let set = this.#routes.get(key);
-    if (set === undefined) this.#routes.set(key, (set = new Set()));
-    set.add(sub);
+    let route = this.#routes.get(key);
+    if (route === undefined) this.#routes.set(key, (route = new RouteIndex()));
+    route.add(sub, pin);
   }
 
   /** Stop routing to `sub` and drop it from every index. Idempotent. */
   remove(sub: S): void {
-    const key = routeKey(sub.kind, sub.partition, sub.tableId);
-    const set = this.#routes.get(key);
-    if (set?.delete(sub) === true && set.size === 0) this.#routes.delete(key);
+    const routed = this.#routed.get(sub);
+    if (routed !== undefined) {
+      this.#routed.delete(sub);
+      const key = routeKey(sub.kind, sub.partition, sub.tableId);
+      const route = this.#routes.get(key);
+      if (route?.remove(sub, routed.pin) === true && route.size === 0) this.#routes.delete(key);
+    }
     const tracked = this.#byTable.get(sub.tableId);
     if (tracked?.delete(sub) === true && tracked.size === 0) this.#byTable.delete(sub.tableId);
   }
 
-  /** Live subscriptions a change of (kind, partition, table) reaches. */
+  /** Every live subscription a change of (kind, partition, table) can reach, in registration order. */
   routesFor(kind: 'user' | 'shared', partition: string, tableId: string): ReadonlySet<S> | undefined {
-    return this.#routes.get(routeKey(kind, partition, tableId));
+    return this.#routes.get(routeKey(kind, partition, tableId))?.all;
+  }
+
+  /**
+   * The live subscriptions a change of (kind, partition, table) from `oldRow` to `newRow` may
+   * concern, in registration order: every one whose WHERE accepts either row is among them.
+   */
+  routeChange(kind: 'user' | 'shared', partition: string, tableId: string, oldRow: Row | null, newRow: Row | null): Iterable<S> | undefined {
+    const route = this.#routes.get(routeKey(kind, partition, tableId));
+    if (route === undefined) return undefined;
+    if (!route.indexed) return route.all;
+    const found = route.candidates(oldRow, newRow);
+    if (found.size <= 1) return found;
+    const order = this.#routed;
+    return [...found].sort((a, b) => order.get(a)!.order - order.get(b)!.order);
   }
 
   /** Every subscription on a table, any user, any state. */
