@@ -4,6 +4,7 @@ import type { Codec } from '../protocol/codec.js';
 import { jsonCodecWith } from '../protocol/jsonCodec.js';
 import { msgpackCodecWith } from '../protocol/msgpackCodec.js';
 import { readWireServerMessage } from '../protocol/serverMessages.js';
+import { checkClientMessage } from '../protocol/wire.js';
 import type { AuthErrorMessage, AuthSuccessMessage, ClientMessage, Serialization, ServerMessage } from '../protocol/messages.js';
 import { FrameDecoder, type DecodedFrame } from '../transport/frameDecoder.js';
 import { ReadyState, toBytes, type WebSocketLike } from '../transport/webSocketLike.js';
@@ -66,7 +67,10 @@ export interface SocketInput {
  */
 export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive }) => {
   const { deps } = input;
-  const codecs = { json: jsonCodecWith(deps.maxFrameBytes, readWireServerMessage), msgpack: msgpackCodecWith(deps.maxFrameBytes, readWireServerMessage) };
+  const codecs = {
+    json: jsonCodecWith(deps.maxFrameBytes, readWireServerMessage, checkClientMessage),
+    msgpack: msgpackCodecWith(deps.maxFrameBytes, readWireServerMessage, checkClientMessage),
+  };
   let codec: Codec = codecs.json;
   let closed = false;
   // Set by PING; the first inbound frame after it is reported once as LIFE (one event per ping, not per frame).

@@ -4,9 +4,10 @@
  * server → client validator instead.
  */
 import type { Codec, Frame } from './codec.js';
-import { decodeJsonWith, jsonCodecWith } from './jsonCodec.js';
+import { assertEncodable } from './encodable.js';
+import { decodeJsonWith, encodeJsonWith, jsonCodecWith } from './jsonCodec.js';
 import type { Message } from './messages.js';
-import { decodeMsgpackWith, msgpackCodecWith, msgpackDecoder } from './msgpackCodec.js';
+import { decodeMsgpackWith, encodeMsgpackWith, msgpackCodecWith, msgpackDecoder } from './msgpackCodec.js';
 import { readWireMessage } from './validate.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './wire.js';
 
@@ -33,7 +34,16 @@ export interface CodecOptions {
  * ```
  */
 export function createJsonCodec(options: CodecOptions = {}): Codec {
-  return jsonCodecWith(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, readWireMessage);
+  return jsonCodecWith(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, readWireMessage, assertEncodable);
+}
+
+/**
+ * Encode one message as JSON text.
+ *
+ * @throws KalamError code `PROTOCOL` when a SeqId field is not a `bigint` in 0..2^63−1
+ */
+export function encodeJson(message: Message): string {
+  return encodeJsonWith(message, assertEncodable);
 }
 
 /**
@@ -58,7 +68,16 @@ export function decodeJson(frame: Frame, maxFrameBytes: number = DEFAULT_MAX_FRA
  * ```
  */
 export function createMsgpackCodec(options: CodecOptions = {}): Codec {
-  return msgpackCodecWith(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, readWireMessage);
+  return msgpackCodecWith(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, readWireMessage, assertEncodable);
+}
+
+/**
+ * Encode one message as msgpack (named maps; bigint → uint64/int64).
+ *
+ * @throws KalamError code `PROTOCOL` when a SeqId is not a `bigint` in 0..2^63−1 or a bigint cell exceeds 64 bits
+ */
+export function encodeMsgpack(message: Message): Uint8Array {
+  return encodeMsgpackWith(message, assertEncodable);
 }
 
 let defaultDecoder: ReturnType<typeof msgpackDecoder> | undefined;

@@ -5,24 +5,20 @@
 import { KalamError } from '../errors.js';
 import type { Codec, Frame } from './codec.js';
 import type { Message } from './messages.js';
-import { assertEncodable, checkFrameSize, isGzip } from './wire.js';
+import { checkFrameSize, isGzip, type CheckMessage } from './wire.js';
 
 /** Validates a decoded value as a message (`PROTOCOL` otherwise): both directions, or only what a client receives. */
 export type ReadMessage = (value: unknown) => Message;
 
 /** @internal The JSON codec with the given frame limit and validator. */
-export function jsonCodecWith(maxFrameBytes: number, read: ReadMessage): Codec {
-  return { serialization: 'json', encode: encodeJson, decode: (frame: Frame) => decodeJsonWith(frame, maxFrameBytes, read) };
+export function jsonCodecWith(maxFrameBytes: number, read: ReadMessage, check: CheckMessage): Codec {
+  return { serialization: 'json', encode: (message) => encodeJsonWith(message, check), decode: (frame: Frame) => decodeJsonWith(frame, maxFrameBytes, read) };
 }
 
-/**
- * Encode one message as JSON text.
- *
- * @throws KalamError code `PROTOCOL` when a SeqId field is not a `bigint` in 0..2^63−1
- */
-export function encodeJson(message: Message): string {
+/** @internal Encode one message as JSON text after `check`. */
+export function encodeJsonWith(message: Message, check: CheckMessage): string {
   try {
-    assertEncodable(message, false);
+    check(message, false);
     return JSON.stringify(message, replacer);
   } catch (e) {
     throw asProtocolError(e, 'cannot encode message as JSON');

@@ -7,7 +7,7 @@ import { KalamError } from '../errors.js';
 import type { Codec, Frame } from './codec.js';
 import { asProtocolError, decodeJsonWith, type ReadMessage } from './jsonCodec.js';
 import type { Message } from './messages.js';
-import { assertEncodable, checkFrameSize, isGzip } from './wire.js';
+import { checkFrameSize, isGzip, type CheckMessage } from './wire.js';
 
 // One encoder per process: encoding is synchronous, and @msgpack/msgpack clones itself on re-entry.
 let sharedEncoder: Encoder | undefined;
@@ -20,12 +20,12 @@ function encoder(): Encoder {
  * @internal The msgpack codec with the given frame limit and validator. `decode` accepts binary
  * msgpack, and also JSON text (a text frame is always JSON).
  */
-export function msgpackCodecWith(maxFrameBytes: number, read: ReadMessage): Codec {
+export function msgpackCodecWith(maxFrameBytes: number, read: ReadMessage, check: CheckMessage): Codec {
   // No container or string can hold more elements than the frame has bytes: refuse lying headers early.
   const decoder = msgpackDecoder(maxFrameBytes);
   return {
     serialization: 'msgpack',
-    encode: encodeMsgpack,
+    encode: (message) => encodeMsgpackWith(message, check),
     decode: (frame: Frame) => (typeof frame === 'string' ? decodeJsonWith(frame, maxFrameBytes, read) : decodeMsgpackWith(decoder, frame, maxFrameBytes, read)),
   };
 }
@@ -35,14 +35,10 @@ export function msgpackDecoder(max?: number): Decoder {
   return new Decoder(max === undefined ? { useBigInt64: true } : { useBigInt64: true, maxStrLength: max, maxBinLength: max, maxArrayLength: max, maxMapLength: max, maxExtLength: max });
 }
 
-/**
- * Encode one message as msgpack (named maps; bigint → uint64/int64).
- *
- * @throws KalamError code `PROTOCOL` when a SeqId is not a `bigint` in 0..2^63−1 or a bigint cell exceeds 64 bits
- */
-export function encodeMsgpack(message: Message): Uint8Array {
+/** @internal Encode one message as msgpack (named maps; bigint → uint64/int64) after `check`. */
+export function encodeMsgpackWith(message: Message, check: CheckMessage): Uint8Array {
   try {
-    assertEncodable(message, true);
+    check(message, true);
     return encoder().encode(message);
   } catch (e) {
     throw asProtocolError(e, 'cannot encode message as msgpack');

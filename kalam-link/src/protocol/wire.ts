@@ -59,49 +59,33 @@ function tooLarge(size: number, max: number, qualifier: string): never {
   throw new KalamError('PROTOCOL', `frame too large: ${qualifier}${size} bytes > maximum ${max} bytes`);
 }
 
+/** An encode-time check of one message (throws `PROTOCOL`); `checkCells`: bigint cells must fit 64 bits (msgpack). */
+export type CheckMessage = (message: Message, checkCells: boolean) => void;
+
 /**
- * Encode-time checks that the wire formats cannot express: every envelope SeqId must be a
- * `bigint` in 0..2^63−1, and (msgpack only, where 2^64 would silently wrap to 0) every bigint
- * cell must fit int64/uint64.
+ * Encode-time checks of the client → server messages that the wire formats cannot express: every
+ * envelope SeqId must be a `bigint` in 0..2^63−1, and (msgpack only, where 2^64 would silently
+ * wrap to 0) every bigint cell must fit int64/uint64. `encodable.ts` adds the server messages.
  */
-export function assertEncodable(message: Message, checkCells: boolean): void {
-  switch (message.type) {
-    case 'subscribe': {
-      const from = message.subscription.options?.from;
-      if (from !== undefined) seq(from, 'subscribe.subscription.options.from');
-      if (checkCells && message.subscription.params) cells(message.subscription.params, 'subscribe.subscription.params');
-      return;
-    }
-    case 'next_batch':
-      if (message.last_seq_id !== undefined && message.last_seq_id !== null) seq(message.last_seq_id, 'next_batch.last_seq_id');
-      return;
-    case 'subscription_ack':
-      if (message.batch_control.last_seq_id !== null) seq(message.batch_control.last_seq_id, 'subscription_ack.batch_control.last_seq_id');
-      return;
-    case 'initial_data_batch':
-      if (message.batch_control.last_seq_id !== null) seq(message.batch_control.last_seq_id, 'initial_data_batch.batch_control.last_seq_id');
-      if (checkCells) rowCells(message.rows, 'initial_data_batch.rows');
-      return;
-    case 'change':
-      if (message.seq !== undefined) seq(message.seq, 'change.seq');
-      if (message.prev_seq !== undefined) seq(message.prev_seq, 'change.prev_seq');
-      if (checkCells) {
-        if (message.rows) rowCells(message.rows, 'change.rows');
-        if (message.old_values) rowCells(message.old_values, 'change.old_values');
-      }
-      return;
-    default:
-      return;
+export function checkClientMessage(message: Message, checkCells: boolean): void {
+  if (message.type === 'subscribe') {
+    const from = message.subscription.options?.from;
+    if (from !== undefined) seq(from, 'subscribe.subscription.options.from');
+    if (checkCells && message.subscription.params) cells(message.subscription.params, 'subscribe.subscription.params');
+  } else if (message.type === 'next_batch' && message.last_seq_id != null) {
+    seq(message.last_seq_id, 'next_batch.last_seq_id');
   }
 }
 
-function seq(value: unknown, path: string): void {
+/** `PROTOCOL` unless `value` is a SeqId. */
+export function seq(value: unknown, path: string): void {
   if (!isSeqId(value)) {
     throw new KalamError('PROTOCOL', `cannot encode ${path}: a SeqId must be a bigint in 0..2^63-1, got ${typeof value} ${String(value)}`);
   }
 }
 
-function rowCells(rows: readonly Row[], path: string): void {
+/** `PROTOCOL` unless every bigint cell of `rows` fits 64 bits. */
+export function rowCells(rows: readonly Row[], path: string): void {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     if (row === undefined) continue;

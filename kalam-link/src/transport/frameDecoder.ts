@@ -1,6 +1,7 @@
 import { KalamError } from '../errors.js';
 import type { Codec } from '../protocol/codec.js';
 import type { Message, Serialization } from '../protocol/messages.js';
+import { isGzip } from '../protocol/wire.js';
 
 /** Codecs by serialization. */
 export interface Codecs {
@@ -22,11 +23,6 @@ export function platformInflate(): Inflate | undefined {
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   };
-}
-
-/** True when a binary frame starts with the gzip magic `1f 8b`. */
-export function isGzipFrame(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 /**
@@ -56,7 +52,7 @@ export class FrameDecoder {
   /** Feed one frame (string = text frame, bytes = binary frame). */
   push(frame: string | Uint8Array): void {
     if (this.#stopped) return;
-    if (this.#draining || (typeof frame !== 'string' && isGzipFrame(frame))) {
+    if (this.#draining || (typeof frame !== 'string' && isGzip(frame))) {
       this.#queue.push(frame);
       if (!this.#draining) void this.#drain();
       return;
@@ -88,7 +84,7 @@ export class FrameDecoder {
     try {
       while (!this.#stopped && this.#queue.length > 0) {
         const frame = this.#queue.shift() as string | Uint8Array;
-        if (typeof frame !== 'string' && isGzipFrame(frame)) {
+        if (typeof frame !== 'string' && isGzip(frame)) {
           const decoded = await this.#decodeGzip(frame);
           if (!this.#stopped) this.#deliver(decoded);
         } else {
