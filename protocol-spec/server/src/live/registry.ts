@@ -134,9 +134,11 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
     const route = this.#routes.get(routeKey(kind, partition, tableId));
     if (route === undefined) return undefined;
     if (!route.indexed) return route.all;
-    const found = route.candidates(oldRow, newRow);
-    if (found.size <= 1) return found;
+    const sets = route.candidates(oldRow, newRow);
+    if (sets.length <= 1) return sets[0] ?? [];
     const order = this.#routed;
+    const found = new Set<S>();
+    for (const set of sets) for (const sub of set) found.add(sub);
     return [...found].sort((a, b) => order.get(a)!.order - order.get(b)!.order);
   }
 

@@ -100,27 +100,28 @@ function build<S>(intervals: readonly Interval<S>[]): TreeNode<S> | null {
   return { center: ends[0]!, byLo: [], byHi: [], left: null, right: null, flat: intervals };
 }
 
-function stab<S>(node: TreeNode<S> | null, x: CellValue, out: Set<S>): void {
+/** Push the subscription sets of every interval containing `x`. */
+function stab<S>(node: TreeNode<S> | null, x: CellValue, out: Set<S>[]): void {
   while (node !== null) {
     if (node.flat !== null) {
-      for (const iv of node.flat) if (aboveLo(x, iv.lo) && belowHi(x, iv.hi)) for (const s of iv.subs) out.add(s);
+      for (const iv of node.flat) if (aboveLo(x, iv.lo) && belowHi(x, iv.hi)) out.push(iv.subs);
       return;
     }
     const c = compareCells(x, node.center);
     if (c === 0) {
-      for (const iv of node.byLo) for (const s of iv.subs) out.add(s);
+      for (const iv of node.byLo) out.push(iv.subs);
       return;
     }
     if (c < 0) {
       for (const iv of node.byLo) {
         if (!aboveLo(x, iv.lo)) break;
-        for (const s of iv.subs) out.add(s);
+        out.push(iv.subs);
       }
       node = node.left;
     } else {
       for (const iv of node.byHi) {
         if (!belowHi(x, iv.hi)) break;
-        for (const s of iv.subs) out.add(s);
+        out.push(iv.subs);
       }
       node = node.right;
     }
@@ -176,9 +177,9 @@ class ColumnIndex<S> {
     }
   }
 
-  collect(x: CellValue, out: Set<S>): void {
+  collect(x: CellValue, out: Set<S>[]): void {
     const hit = this.eq.get(cellKey(x));
-    if (hit !== undefined) for (const s of hit) out.add(s);
+    if (hit !== undefined) out.push(hit);
     if (this.ranges.size === 0) return;
     if (this.#tree === undefined) this.#tree = build([...this.ranges.values()]);
     stab(this.#tree, x, out);
@@ -224,11 +225,13 @@ export class RouteIndex<S> {
   }
 
   /**
-   * Subscriptions whose pin holds for `oldRow` or `newRow` (or that have no pin), unordered.
-   * Every subscription whose WHERE accepts either row is among them.
+   * The sets of subscriptions whose pin holds for `oldRow` or `newRow`, plus the unpinned ones:
+   * every subscription whose WHERE accepts either row is in one of them (some may be in several).
+   * Each set is in registration order. Owned by the index: read them before the next change.
    */
-  candidates(oldRow: Row | null, newRow: Row | null): Set<S> {
-    const out = new Set<S>(this.#scan);
+  candidates(oldRow: Row | null, newRow: Row | null): Set<S>[] {
+    const out: Set<S>[] = [];
+    if (this.#scan.size > 0) out.push(this.#scan);
     for (const [column, index] of this.#columns) {
       const a = oldRow?.[column];
       const b = newRow?.[column];
