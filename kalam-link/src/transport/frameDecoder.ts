@@ -1,6 +1,7 @@
 import { KalamError } from '../errors.js';
 import type { Codec } from '../protocol/codec.js';
 import type { Message, Serialization } from '../protocol/messages.js';
+import { asProtocolError } from '../protocol/jsonCodec.js';
 import { isGzip } from '../protocol/wire.js';
 
 /** Codecs by serialization. */
@@ -75,7 +76,7 @@ export class FrameDecoder {
       const codec = typeof frame === 'string' ? this.#codecs.json : this.#codecs.msgpack;
       return { ok: true, bytes, message: codec.decode(frame) };
     } catch (error) {
-      return { ok: false, bytes, error: asProtocolError(error) };
+      return { ok: false, bytes, error: asProtocolError(error, 'undecodable frame') };
     }
   }
 
@@ -110,12 +111,7 @@ export class FrameDecoder {
       const codec = this.serialization === 'json' || inflated[0] === 0x7b ? this.#codecs.json : this.#codecs.msgpack;
       return { ok: true, bytes, message: codec.decode(inflated) };
     } catch (error) {
-      return { ok: false, bytes, error: asProtocolError(error) };
+      return { ok: false, bytes, error: asProtocolError(error, 'undecodable frame') };
     }
   }
-}
-
-function asProtocolError(error: unknown): KalamError {
-  if (error instanceof KalamError) return error;
-  return new KalamError('PROTOCOL', `undecodable frame: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
