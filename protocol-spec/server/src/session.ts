@@ -15,6 +15,7 @@ import {
   type ErrorCodeValue,
   type Frame,
   KalamError,
+  type ParamValue,
   type ProtocolOptions,
   type ServerMessage,
   type SubscribeMessage,
@@ -46,6 +47,8 @@ export interface UpgradeAuth {
 type SessionState = 'auth_pending' | 'authenticating' | 'ready' | 'closed';
 
 const JSON_NONE: ProtocolOptions = { serialization: 'json', compression: 'none' };
+/** Shared by every subscription without params (one empty array, not one each). */
+const NO_PARAMS: readonly ParamValue[] = Object.freeze([]);
 
 /** One connection. */
 export class Session implements SubscriptionHost {
@@ -269,7 +272,7 @@ export class Session implements SubscriptionHost {
   // ---------------------------------------------------------------- subscriptions
 
   #subscribe(message: SubscribeMessage): void {
-    const { id, sql, params = [], options } = message.subscription;
+    const { id, sql, params = NO_PARAMS, options } = message.subscription;
     if (id.trim() === '') {
       this.#error('INVALID_SUBSCRIPTION_ID', 'subscription id must not be blank', id);
       return;

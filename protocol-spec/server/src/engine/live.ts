@@ -14,36 +14,79 @@ import { decodeRow, schemaFields, type Catalog, type TableMeta } from './catalog
 import { readRowCount } from './rowcount.js';
 import type { LiveQueryPlan, Principal, Snapshot, SnapshotPage, SnapshotScanOptions } from './types.js';
 
-/** The engine's {@link LiveQueryPlan}. */
-export class LivePlan implements LiveQueryPlan {
-  readonly tableId: string;
-  readonly namespace: string;
-  readonly tableName: string;
-  readonly kind: 'user' | 'shared';
+/**
+ * A projection of one table (output name ← column), shared by every plan that projects the same
+ * columns: 10,000 subscriptions of `SELECT *` with different WHEREs hold one schema, not 10,000.
+ */
+export class Projection {
   readonly schema: readonly SchemaField[];
-  readonly projectionKey: string;
-  private readonly cols: readonly { out: string; col: string }[];
+  /** Stable key (same key ⇒ `project` gives identical rows). */
+  readonly key: string;
+  readonly #outs: readonly string[];
+  readonly #cols: readonly string[];
 
-  constructor(
-    readonly table: TableMeta,
-    readonly partition: string,
-    private readonly predicate: RowPredicate,
-    cols: { out: string; col: string }[],
-    /** True when the query has a WHERE (false: every row of the partition matches). */
-    readonly filtered: boolean,
-    /** A bound every matching row satisfies (from a top-level conjunct of WHERE), for indexes. */
-    readonly keyRange?: KeyRange,
-  ) {
-    this.tableId = table.tableId;
-    this.namespace = table.namespace;
-    this.tableName = table.name;
-    this.kind = table.kind;
-    this.cols = cols;
+  constructor(table: TableMeta, cols: readonly { out: string; col: string }[], key: string) {
+    this.#outs = cols.map((c) => c.out);
+    this.#cols = cols.map((c) => c.col);
     this.schema = schemaFields(
       table,
       cols.map((c) => ({ name: c.col, as: c.out })),
     );
-    this.projectionKey = `${table.tid}|${JSON.stringify(cols.map((c) => [c.out, c.col]))}`;
+    this.key = key;
+  }
+
+  project(row: Row): Row {
+    const out: Record<string, CellValue> = {};
+    const outs = this.#outs;
+    const cols = this.#cols;
+    for (let i = 0; i < outs.length; i++) out[outs[i]!] = row[cols[i]!] ?? null;
+    out['_seq'] = row['_seq'] ?? null;
+    return out;
+  }
+}
+
+/** Projections by table object (a dropped table's go with it) and key. */
+const projections = new WeakMap<TableMeta, Map<string, Projection>>();
+
+function projectionOf(table: TableMeta, cols: readonly { out: string; col: string }[]): Projection {
+  const key = `${table.tid}|${JSON.stringify(cols.map((c) => [c.out, c.col]))}`;
+  let byKey = projections.get(table);
+  if (byKey === undefined) projections.set(table, (byKey = new Map()));
+  let p = byKey.get(key);
+  if (p === undefined) byKey.set(key, (p = new Projection(table, cols, key)));
+  return p;
+}
+
+/** The engine's {@link LiveQueryPlan}: per query only the partition, WHERE and its key range; the projection is shared. */
+export class LivePlan implements LiveQueryPlan {
+  constructor(
+    readonly table: TableMeta,
+    readonly partition: string,
+    private readonly predicate: RowPredicate,
+    readonly projection: Projection,
+    /** True when the query has a WHERE (false: every row of the partition matches). */
+    readonly filtered: boolean,
+    /** A bound every matching row satisfies (from a top-level conjunct of WHERE), for indexes. */
+    readonly keyRange: KeyRange | undefined,
+  ) {}
+
+  get tableId(): string {
+    return this.table.tableId;
+  }
+  get namespace(): string {
+    return this.table.namespace;
+  }
+  get tableName(): string {
+    return this.table.name;
+  }
+  get kind(): 'user' | 'shared' {
+    return this.table.kind;
+  }
+  get schema(): readonly SchemaField[] {
+    return this.projection.schema;
+  }
+  get projectionKey(): string {
+    return this.projection.key;
   }
 
   matches(row: Row): boolean {
@@ -51,10 +94,7 @@ export class LivePlan implements LiveQueryPlan {
   }
 
   project(row: Row): Row {
-    const out: Record<string, CellValue> = {};
-    for (const c of this.cols) out[c.out] = row[c.col] ?? null;
-    out['_seq'] = row['_seq'] ?? null;
-    return out;
+    return this.projection.project(row);
   }
 }
 
@@ -83,7 +123,7 @@ export function planLiveQuery(catalog: Catalog, sql: string, params: readonly Pa
   for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
   const predicate = compileWhere(stmt.where, table.types, params);
   const range = stmt.where === null ? undefined : keyRangeOf(stmt.where, table.types, params);
-  return new LivePlan(table, partition, predicate, cols, stmt.where !== null, range);
+  return new LivePlan(table, partition, predicate, projectionOf(table, cols), stmt.where !== null, range);
 }
 
 /** Comparable bound value: numbers and bigints compare with each other, strings with strings. */

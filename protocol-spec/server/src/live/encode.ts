@@ -40,8 +40,8 @@ export function encodeShared(codec: Codec, shared: SharedChange): EncodedChange 
 }
 
 /**
- * A subscriber's own pre-encoded `subscription_id` member, built once per subscription
- * ({@link subscriberPrefix}) so the per-delivery work is a copy.
+ * A subscriber's own pre-encoded `subscription_id` member (optional: {@link spliceChange} also
+ * takes the id string and writes it in place, so a subscription need not hold these bytes).
  */
 export interface SubscriberPrefix {
   readonly id: string;
@@ -71,9 +71,9 @@ export class WireSeq {
   /** msgpack uint64 (`cf` + 8 bytes big-endian). */
   get msgpack(): Uint8Array {
     if (this.#bytes === undefined) {
-      const b = new Uint8Array(9);
+      const b = Buffer.allocUnsafe(9); // a slice of the shared pool, not an ArrayBuffer per seq
       b[0] = 0xcf;
-      new DataView(b.buffer).setBigUint64(1, this.seq);
+      b.writeBigUInt64BE(this.seq, 1);
       this.#bytes = b;
     }
     return this.#bytes;
@@ -86,21 +86,27 @@ export class WireSeq {
 
 /** One subscriber's frame. `prevSeq` undefined = omit the field (KalamDB compat). */
 export function spliceChange(encoded: EncodedChange, subscriber: string | SubscriberPrefix, prevSeq: SeqId | WireSeq | undefined): Frame {
-  const prefix = typeof subscriber === 'string' ? subscriberPrefix(subscriber) : subscriber;
+  const id = typeof subscriber === 'string' ? subscriber : subscriber.id;
   const prev = typeof prevSeq === 'bigint' ? new WireSeq(prevSeq) : prevSeq;
   switch (encoded.kind) {
-    case 'json':
-      return `{${prefix.json},${prev === undefined ? '' : prev.jsonMember}${encoded.tail}`;
+    case 'json': {
+      const member = typeof subscriber === 'string' ? `"subscription_id":${JSON.stringify(id)}` : subscriber.json;
+      return `{${member},${prev === undefined ? '' : prev.jsonMember}${encoded.tail}`;
+    }
     case 'msgpack': {
       const entries = encoded.entries + 1 + (prev === undefined ? 0 : 1);
       const headerLen = entries <= 15 ? 1 : 3;
-      const size = headerLen + prefix.msgpack.length + (prev === undefined ? 0 : PREV_KEY.length + 9) + encoded.tail.length;
+      const idLen = Buffer.byteLength(id, 'utf8');
+      const idHeader = strHeaderLength(idLen);
+      const size = headerLen + SUB_KEY.length + idHeader + idLen + (prev === undefined ? 0 : PREV_KEY.length + 9) + encoded.tail.length;
       const out = Buffer.allocUnsafe(size);
       if (headerLen === 1) out[0] = 0x80 | entries;
       else out.set(msgpackMapHeader(entries), 0);
       let at = headerLen;
-      out.set(prefix.msgpack, at);
-      at += prefix.msgpack.length;
+      out.set(SUB_KEY, at);
+      at += SUB_KEY.length;
+      at = writeStrHeader(out, at, idLen);
+      at += out.write(id, at, 'utf8');
       if (prev !== undefined) {
         out.set(PREV_KEY, at);
         at += PREV_KEY.length;
@@ -111,12 +117,32 @@ export function spliceChange(encoded: EncodedChange, subscriber: string | Subscr
       return out;
     }
     case 'whole': {
-      const message = prev === undefined
-        ? { subscription_id: prefix.id, ...encoded.shared }
-        : { subscription_id: prefix.id, prev_seq: prev.seq, ...encoded.shared };
+      const message = prev === undefined ? { subscription_id: id, ...encoded.shared } : { subscription_id: id, prev_seq: prev.seq, ...encoded.shared };
       return encoded.codec.encode(message as ChangeMessage);
     }
   }
+}
+
+/** Bytes of a msgpack str header for `n` payload bytes. */
+function strHeaderLength(n: number): number {
+  return n <= 31 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5;
+}
+
+function writeStrHeader(out: Buffer, at: number, n: number): number {
+  if (n <= 31) out[at++] = 0xa0 | n;
+  else if (n <= 0xff) {
+    out[at++] = 0xd9;
+    out[at++] = n;
+  } else if (n <= 0xffff) {
+    out[at++] = 0xda;
+    out.writeUInt16BE(n, at);
+    at += 2;
+  } else {
+    out[at++] = 0xdb;
+    out.writeUInt32BE(n, at);
+    at += 4;
+  }
+  return at;
 }
 
 function msgpackMapHeader(n: number): Uint8Array {

@@ -9,12 +9,12 @@
  * any state ──(unsubscribe / close / kill / replace)──▶ closed
  * ```
  */
-import type { BatchControl, Codec, Frame, ParamValue, Row, SchemaField, ServerMessage, SubscriptionOptions } from '@kalam/link/protocol';
+import type { BatchControl, ChangeType, Codec, Frame, ParamValue, Row, SchemaField, ServerMessage, SubscriptionOptions } from '@kalam/link/protocol';
 import { KalamError } from '@kalam/link/protocol';
 import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../engine/types.js';
 import { classify, sharedChange, type Outcome } from './changes.js';
 import { joinCatchUp } from './catchup.js';
-import { encodeShared, spliceChange, subscriberPrefix, WireSeq, type EncodedChange, type SubscriberPrefix } from './encode.js';
+import { encodeShared, spliceChange, WireSeq, type EncodedChange } from './encode.js';
 
 /** What a subscription needs from its connection and the server. */
 export interface SubscriptionHost {
@@ -47,7 +47,8 @@ export interface SubscriptionHost {
 /** Per-change memo shared by every subscription one fan-out reaches. */
 export interface FanoutMemo {
   readonly outcomes: Map<LiveQueryPlan, Outcome | null>;
-  readonly encoded: Map<string, EncodedChange>;
+  /** By projection key: one slot per serialization × change type ({@link encodingSlot}). */
+  readonly encoded: Map<string, (EncodedChange | undefined)[]>;
   /** The change's seq in wire form (becomes each reached subscriber's next `prev_seq`). */
   readonly seq: WireSeq;
 }
@@ -58,25 +59,43 @@ const CATCHUP_PAGE = 1000;
 /** Changes examined per filtered catch-up read (Engine.readChangesFor: only matches are materialised). */
 const CATCHUP_SCAN = 16_384;
 
-/** One registered subscription. */
+/** Slot of an encoding in a {@link FanoutMemo} entry. */
+function encodingSlot(serialization: string, changeType: ChangeType): number {
+  return (serialization === 'msgpack' ? 3 : 0) + (changeType === 'insert' ? 0 : changeType === 'update' ? 1 : 2);
+}
+
+/** Snapshot paging state, held only while batches are being sent. */
+interface Paging {
+  snapshot: Snapshot | undefined;
+  batchNum: number;
+  cursor: bigint | undefined;
+  busy: boolean;
+}
+
+const ZERO = new WireSeq(0n);
+/** The most recent wire seq made by {@link wireSeq}: subscriptions acknowledged at the same point share it. */
+let lastWireSeq = ZERO;
+
+function wireSeq(seq: bigint): WireSeq {
+  if (lastWireSeq.seq !== seq) lastWireSeq = new WireSeq(seq);
+  return lastWireSeq;
+}
+
+/**
+ * One registered subscription. Kept small (thousands per server): the plan (shared through the
+ * plan cache, its projection shared by every plan of the same columns) carries the query; per
+ * subscription are only its position, counters and, while it lasts, the snapshot paging state.
+ */
 export class LiveSubscription {
   readonly createdAt = Date.now();
   /** `change` events delivered. */
   changes = 0;
   /** SeqId of the last event delivered to this subscription (next change's `prev_seq`), in wire form. */
-  #last = new WireSeq(0n);
+  #last = ZERO;
   #state: State = 'starting';
   /** Highest SeqId examined from the change stream (delivered or not). */
   #position = 0n;
-  #snapshot: Snapshot | undefined;
-  #batchNum = 0;
-  #cursor: bigint | undefined;
-  #busy = false;
-  readonly #batchSize: number;
-  readonly #lastRows: number | undefined;
-  readonly #prefix: SubscriberPrefix;
-  /** Memo keys of this subscription's encodings, per change type (built once). */
-  readonly #keys: Readonly<Record<'insert' | 'update' | 'delete', string>>;
+  #paging: Paging | undefined;
 
   constructor(
     readonly host: SubscriptionHost,
@@ -86,21 +105,24 @@ export class LiveSubscription {
     readonly options: SubscriptionOptions | undefined,
     readonly plan: LiveQueryPlan,
   ) {
-    this.#prefix = subscriberPrefix(id);
-    const base = `${plan.projectionKey}\u0000${host.codec.serialization}\u0000`;
-    this.#keys = { insert: `${base}insert`, update: `${base}update`, delete: `${base}delete` };
-    const batchSize = options?.batch_size ?? host.defaultBatchSize;
+    const batchSize = this.#batchSize;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > host.maxBatchSize) {
       throw new KalamError('INVALID_ARGUMENT', `batch_size must be an integer in 1..${host.maxBatchSize}, got ${batchSize}`);
     }
-    this.#batchSize = batchSize;
-    this.#lastRows = options?.last_rows;
-    if (this.#lastRows !== undefined && (!Number.isInteger(this.#lastRows) || this.#lastRows < 0)) {
+    const lastRows = this.#lastRows;
+    if (lastRows !== undefined && (!Number.isInteger(lastRows) || lastRows < 0)) {
       throw new KalamError('INVALID_ARGUMENT', 'last_rows must be a non-negative integer');
     }
-    if (this.#lastRows !== undefined && this.#lastRows > this.#batchSize) {
+    if (lastRows !== undefined && lastRows > batchSize) {
       throw new KalamError('UNSUPPORTED', 'last_rows must not exceed batch_size (paginated last_rows replay is not supported)');
     }
+  }
+
+  get #batchSize(): number {
+    return this.options?.batch_size ?? this.host.defaultBatchSize;
+  }
+  get #lastRows(): number | undefined {
+    return this.options?.last_rows;
   }
 
   /** SeqId of the last event delivered to this subscription (next change's `prev_seq`). */
@@ -108,7 +130,7 @@ export class LiveSubscription {
     return this.#last.seq;
   }
   set lastSeq(seq: bigint) {
-    this.#last = new WireSeq(seq);
+    this.#last = wireSeq(seq);
   }
 
   get tableId(): string {
@@ -155,14 +177,15 @@ export class LiveSubscription {
 
   /** Client asked for the next snapshot batch. */
   async nextBatch(): Promise<void> {
-    if (this.#state !== 'snapshot' || this.#snapshot === undefined || this.#busy) {
+    const paging = this.#paging;
+    if (this.#state !== 'snapshot' || paging?.snapshot === undefined || paging.busy) {
       throw new KalamError('BATCH_FETCH_FAILED', `no snapshot batch pending for subscription ${this.id}`);
     }
-    this.#busy = true;
+    paging.busy = true;
     try {
-      await this.#sendBatch(this.#snapshot, false);
+      await this.#sendBatch(paging, paging.snapshot, false);
     } finally {
-      this.#busy = false;
+      paging.busy = false;
     }
   }
 
@@ -176,20 +199,20 @@ export class LiveSubscription {
       memo.outcomes.set(this.plan, outcome);
     }
     if (outcome === null) return;
-    const key = this.#keys[outcome.changeType];
-    let encoded = memo.encoded.get(key);
-    if (encoded === undefined) {
-      encoded = encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat));
-      memo.encoded.set(key, encoded);
-    }
+    const { codec } = this.host;
+    let slots = memo.encoded.get(this.plan.projectionKey);
+    if (slots === undefined) memo.encoded.set(this.plan.projectionKey, (slots = []));
+    const slot = encodingSlot(codec.serialization, outcome.changeType);
+    let encoded = slots[slot];
+    if (encoded === undefined) slots[slot] = encoded = encodeShared(codec, sharedChange(this.plan, outcome, change.seq, this.host.compat));
     this.#deliver(encoded, memo.seq);
   }
 
   /** End: release the snapshot, stop routing. Idempotent; the caller removes indexes and rows. */
   dispose(): void {
     this.#state = 'closed';
-    this.#snapshot?.release();
-    this.#snapshot = undefined;
+    this.#paging?.snapshot?.release();
+    this.#paging = undefined;
   }
 
   get disposed(): boolean {
@@ -198,43 +221,43 @@ export class LiveSubscription {
 
   async #startSnapshot(after: bigint | undefined, resumed: boolean | undefined): Promise<void> {
     const snapshot = this.host.engine.openSnapshot();
-    this.#snapshot = snapshot;
-    this.#cursor = after;
+    const paging: Paging = { snapshot, batchNum: 0, cursor: after, busy: true };
+    this.#paging = paging;
     this.#state = 'snapshot';
-    this.#busy = true;
     try {
       // an exact count only when it costs no extra partition scan (PROTOCOL.md §7.3: total_rows)
       const total = after === undefined ? await snapshot.countIfCheap?.(this.plan, this.#lastRows) : 0;
       if (this.#stale()) return;
-      await this.#sendBatch(snapshot, true, total, resumed);
+      await this.#sendBatch(paging, snapshot, true, total, resumed);
     } finally {
-      this.#busy = false;
+      paging.busy = false;
     }
   }
 
   /** `total` undefined = not known cheaply: the first page's row count when it is the only page, else 0. */
-  async #sendBatch(snapshot: Snapshot, first: boolean, total?: number, resumed?: boolean): Promise<void> {
+  async #sendBatch(paging: Paging, snapshot: Snapshot, first: boolean, total?: number, resumed?: boolean): Promise<void> {
     const scan = await snapshot.scan(this.plan, {
       limit: this.#batchSize,
-      ...(this.#cursor === undefined ? {} : { afterSeq: this.#cursor }),
+      ...(paging.cursor === undefined ? {} : { afterSeq: paging.cursor }),
       ...(this.#lastRows === undefined ? {} : { lastRows: this.#lastRows }),
     });
     if (this.#stale()) return;
     const lastRow = scan.rows[scan.rows.length - 1];
     const lastRowSeq = lastRow === undefined ? undefined : seqOf(lastRow);
     const control: BatchControl = {
-      batch_num: this.#batchNum,
+      batch_num: paging.batchNum,
       has_more: scan.hasMore,
-      status: scan.hasMore ? (this.#batchNum === 0 ? 'loading' : 'loading_batch') : 'ready',
+      status: scan.hasMore ? (paging.batchNum === 0 ? 'loading' : 'loading_batch') : 'ready',
       last_seq_id: scan.hasMore ? (lastRowSeq ?? null) : snapshot.seq,
     };
     if (first) this.#ack(total ?? (scan.hasMore ? 0 : scan.rows.length), control, resumed);
     this.host.send({ type: 'initial_data_batch', subscription_id: this.id, rows: scan.rows, batch_control: control });
-    this.#batchNum++;
-    if (lastRowSeq !== undefined) this.#cursor = lastRowSeq;
+    paging.batchNum++;
+    if (lastRowSeq !== undefined) paging.cursor = lastRowSeq;
     if (scan.hasMore) return;
     snapshot.release();
-    this.#snapshot = undefined;
+    paging.snapshot = undefined;
+    if (this.#paging === paging) this.#paging = undefined;
     this.lastSeq = snapshot.seq;
     this.#position = snapshot.seq;
     await this.#catchUp(snapshot.seq);
@@ -302,7 +325,7 @@ export class LiveSubscription {
           if (this.#stale()) return;
         }
         this.#position = change.seq;
-        this.#deliver(encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat)), new WireSeq(change.seq));
+        this.#deliver(encodeShared(this.host.codec, sharedChange(this.plan, outcome, change.seq, this.host.compat)), wireSeq(change.seq));
       }
       after = scannedTo;
       if (this.#position < after) this.#position = after;
@@ -315,7 +338,7 @@ export class LiveSubscription {
   }
 
   #deliver(encoded: EncodedChange, seq: WireSeq): void {
-    const frame = spliceChange(encoded, this.#prefix, this.host.compat ? undefined : this.#last);
+    const frame = spliceChange(encoded, this.id, this.host.compat ? undefined : this.#last);
     this.#last = seq;
     this.changes++;
     this.host.sendFrame(frame);
