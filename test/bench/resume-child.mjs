@@ -5,7 +5,7 @@
  * reports when every subscription is ready again and has received its `missed` changes.
  *
  * IPC: {cmd:'start', url, token, subs, missed, jitter, overlap} → {ev:'ready'};
- *      {cmd:'dropped', t0} → {ev:'resumed', ...timings}; {cmd:'exit'}.
+ *      {cmd:'dropped', t0, profile?} → {ev:'resumed', ...timings, clientProfile?}; {cmd:'exit'}.
  */
 import { nowMs } from './lib/clock.mjs';
 
@@ -14,6 +14,8 @@ let subscriptions = [];
 let pending = 0;
 let t0 = NaN;
 let cpu0;
+/** With `profile`: a CPU profile of this (client) process over the measured interval. */
+let profiler;
 let done = null;
 const marks = {};
 let state = null;
@@ -25,7 +27,9 @@ function check() {
   done = { allReadyMs: nowMs() - t0, clientCpuMs: (cpu.user + cpu.system) / 1000 };
   const resets = subscriptions.reduce((n, s) => n + s.resets, 0);
   const snapshots = subscriptions.reduce((n, s) => n + s.snapshotsAfterDrop, 0);
-  process.send({ ev: 'resumed', ...done, marks, resets, snapshots, inserts: subscriptions.reduce((n, s) => n + s.afterDrop, 0) });
+  const report = { ev: 'resumed', ...done, marks, resets, snapshots, inserts: subscriptions.reduce((n, s) => n + s.afterDrop, 0) };
+  if (profiler === undefined) process.send(report);
+  else void profiler.then((p) => p.stop('resume client')).then((clientProfile) => process.send({ ...report, clientProfile }));
 }
 
 process.on('message', async (msg) => {
@@ -65,6 +69,7 @@ process.on('message', async (msg) => {
       state = msg;
       process.send({ ev: 'ready' });
     } else if (msg.cmd === 'dropped') {
+      if (msg.profile) profiler = import('./lib/profiler.mjs').then((m) => m.startProfiler());
       cpu0 = process.cpuUsage();
       t0 = msg.t0;
       check();

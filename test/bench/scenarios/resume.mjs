@@ -39,7 +39,7 @@ export async function run({ subs = 1000, missed = 10, jitter = true, overlap = f
     const t0 = nowMs();
     proxy.dropAll();
     const resumed = child.wait('resumed', capMs).catch(async () => child.request({ cmd: 'report' }, 'resumed', 5_000));
-    child.process.send({ cmd: 'dropped', t0 });
+    child.process.send({ cmd: 'dropped', t0, profile });
     const r = await resumed;
     const cpu = process.cpuUsage(cpu0);
     // CPU of this process (server + proxy) from the drop to all-ready: a figure the machine's other load does not inflate as much as wall time
