@@ -15,7 +15,7 @@ async function settled() {
     await sleep(100);
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers };
+  return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers };
 }
 
 async function serverSide({ conns, subs, sameSql = false, heap = false }) {
@@ -51,6 +51,9 @@ async function serverSide({ conns, subs, sameSql = false, heap = false }) {
       // The subscription sockets' own connection cost is taken out.
       rssPerSub: (afterSubs.rss - before.rss - n * subConnCost) / subs,
       heapPerSub: (afterSubs.heap - before.heap - n * ((afterConns.heap - base.heap) / conns)) / subs,
+      // where RSS beyond the live heap goes: V8 pages committed (heapTotal) and off-heap buffers (external)
+      heapTotalPerSub: (afterSubs.heapTotal - before.heapTotal) / subs,
+      externalPerSub: (afterSubs.external - before.external) / subs,
       ...(heapTop ? { heapTop } : {}),
     };
   } finally {

@@ -33,6 +33,26 @@ export interface LiveCounters {
   readonly last_ping_at: number | null;
 }
 
+/** The stored value of a row (see {@link LiveQueryStore.put}). */
+type StoredValue = [user_id: string, namespace: string, table_name: string, query: string, options: string, created_at: number];
+
+function decodeRecord(liveId: string, value: string): LiveQueryRecord {
+  const [user_id, namespace, table_name, query, options, created_at] = JSON.parse(value) as StoredValue;
+  const at = liveId.indexOf(':');
+  return {
+    live_id: liveId,
+    connection_id: liveId.slice(0, at),
+    subscription_id: liveId.slice(at + 1),
+    user_id,
+    namespace,
+    table_name,
+    query,
+    options,
+    status: 'active',
+    created_at,
+  };
+}
+
 const text = (name: string): ColumnDef => ({ name, dataType: 'Text', notNull: false, primaryKey: false });
 
 /** Columns of `system.live_queries`. */
@@ -71,9 +91,15 @@ export class LiveQueryStore {
     await this.#enqueue(() => this.#kv.deleteRange());
   }
 
-  /** Write the row of a newly acknowledged subscription. */
+  /**
+   * Write the row of a newly acknowledged subscription. Stored compactly (10,000 rows sit in the
+   * memtable): the key is `live_id`, the value only what cannot be derived from it —
+   * `[user_id, namespace, table_name, query, options, created_at]`; `connection_id` and
+   * `subscription_id` are the key split at its first `:`, `status` is always 'active'.
+   */
   put(record: LiveQueryRecord): void {
-    this.#write({ type: 'put', key: record.live_id, value: JSON.stringify(record) });
+    const value: StoredValue = [record.user_id, record.namespace, record.table_name, record.query, record.options, record.created_at];
+    this.#write({ type: 'put', key: record.live_id, value: JSON.stringify(value) });
   }
 
   /** Delete rows. */
@@ -90,8 +116,8 @@ export class LiveQueryStore {
   async rows(): Promise<Row[]> {
     await this.#tail;
     const out: Row[] = [];
-    for await (const { value } of this.#kv.range()) {
-      const record = JSON.parse(value.toString('utf8')) as LiveQueryRecord;
+    for await (const { key, value } of this.#kv.range()) {
+      const record = decodeRecord(key.toString('utf8'), value.toString('utf8'));
       const counters = this.#counters(record.live_id);
       out.push({
         ...record,
