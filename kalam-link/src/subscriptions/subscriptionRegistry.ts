@@ -27,13 +27,13 @@ export class SubscriptionRegistry implements SubscriptionOwner {
   /** The authenticated transport while the connection is `ready`, else undefined. */
   transport: Transport | undefined;
 
+  readonly #host: RegistryHost;
+
   /**
    * An empty registry; it sends nothing until {@link SubscriptionRegistry.connectionReady}.
    *
    * @param host - lazy connect and error reporting
    */
-  readonly #host: RegistryHost;
-
   constructor(host: RegistryHost) {
     this.#host = host;
   }
