@@ -31,11 +31,47 @@ function belowHi(x: CellValue, hi: Bound | null): boolean {
   return c < 0 || (c === 0 && hi.inclusive);
 }
 
+/**
+ * Subscriptions sharing one pin value or range, in registration order. Most pins are held by one
+ * subscription (e.g. `id > k` with a distinct k each): that one is kept without a Set.
+ */
+class Bucket<S> {
+  #one: S | undefined;
+  #many: Set<S> | undefined;
+
+  add(sub: S): void {
+    if (this.#many !== undefined) this.#many.add(sub);
+    else if (this.#one === undefined) this.#one = sub;
+    else if (this.#one !== sub) {
+      this.#many = new Set([this.#one, sub]);
+      this.#one = undefined;
+    }
+  }
+
+  /** Remove `sub`; true when the bucket is now empty. */
+  delete(sub: S): boolean {
+    if (this.#many !== undefined) {
+      this.#many.delete(sub);
+      return this.#many.size === 0;
+    }
+    if (this.#one === sub) this.#one = undefined;
+    return this.#one === undefined;
+  }
+
+  /** The subscriptions (a live view: read it before the bucket changes). */
+  get members(): Iterable<S> {
+    return this.#many ?? (this.#one === undefined ? [] : [this.#one]);
+  }
+}
+
 /** One distinct range and the subscriptions pinned to it. */
-interface Interval<S> {
-  readonly lo: Bound | null;
-  readonly hi: Bound | null;
-  readonly subs: Set<S>;
+class Interval<S> extends Bucket<S> {
+  constructor(
+    readonly lo: Bound | null,
+    readonly hi: Bound | null,
+  ) {
+    super();
+  }
 }
 
 interface TreeNode<S> {
@@ -100,28 +136,28 @@ function build<S>(intervals: readonly Interval<S>[]): TreeNode<S> | null {
   return { center: ends[0]!, byLo: [], byHi: [], left: null, right: null, flat: intervals };
 }
 
-/** Push the subscription sets of every interval containing `x`. */
-function stab<S>(node: TreeNode<S> | null, x: CellValue, out: Set<S>[]): void {
+/** Push the subscriptions of every interval containing `x`. */
+function stab<S>(node: TreeNode<S> | null, x: CellValue, out: Iterable<S>[]): void {
   while (node !== null) {
     if (node.flat !== null) {
-      for (const iv of node.flat) if (aboveLo(x, iv.lo) && belowHi(x, iv.hi)) out.push(iv.subs);
+      for (const iv of node.flat) if (aboveLo(x, iv.lo) && belowHi(x, iv.hi)) out.push(iv.members);
       return;
     }
     const c = compareCells(x, node.center);
     if (c === 0) {
-      for (const iv of node.byLo) out.push(iv.subs);
+      for (const iv of node.byLo) out.push(iv.members);
       return;
     }
     if (c < 0) {
       for (const iv of node.byLo) {
         if (!aboveLo(x, iv.lo)) break;
-        out.push(iv.subs);
+        out.push(iv.members);
       }
       node = node.left;
     } else {
       for (const iv of node.byHi) {
         if (!belowHi(x, iv.hi)) break;
-        out.push(iv.subs);
+        out.push(iv.members);
       }
       node = node.right;
     }
@@ -134,7 +170,7 @@ function boundKey(b: Bound | null): string {
 
 /** Pinned subscriptions of one column. */
 class ColumnIndex<S> {
-  readonly eq = new Map<string, Set<S>>();
+  readonly eq = new Map<string, Bucket<S>>();
   readonly ranges = new Map<string, Interval<S>>();
   #tree: TreeNode<S> | null | undefined = null;
   size = 0;
@@ -144,19 +180,19 @@ class ColumnIndex<S> {
     if (pin.kind === 'eq') {
       for (const v of pin.values) {
         const k = cellKey(v);
-        let set = this.eq.get(k);
-        if (set === undefined) this.eq.set(k, (set = new Set()));
-        set.add(sub);
+        let bucket = this.eq.get(k);
+        if (bucket === undefined) this.eq.set(k, (bucket = new Bucket()));
+        bucket.add(sub);
       }
       return;
     }
     const k = `${boundKey(pin.lo)}|${boundKey(pin.hi)}`;
     let iv = this.ranges.get(k);
     if (iv === undefined) {
-      this.ranges.set(k, (iv = { lo: pin.lo, hi: pin.hi, subs: new Set() }));
+      this.ranges.set(k, (iv = new Interval(pin.lo, pin.hi)));
       this.#tree = undefined;
     }
-    iv.subs.add(sub);
+    iv.add(sub);
   }
 
   remove(pin: RoutePin, sub: S): void {
@@ -164,22 +200,21 @@ class ColumnIndex<S> {
     if (pin.kind === 'eq') {
       for (const v of pin.values) {
         const k = cellKey(v);
-        const set = this.eq.get(k);
-        if (set?.delete(sub) === true && set.size === 0) this.eq.delete(k);
+        if (this.eq.get(k)?.delete(sub) === true) this.eq.delete(k);
       }
       return;
     }
     const k = `${boundKey(pin.lo)}|${boundKey(pin.hi)}`;
     const iv = this.ranges.get(k);
-    if (iv?.subs.delete(sub) === true && iv.subs.size === 0) {
+    if (iv?.delete(sub) === true) {
       this.ranges.delete(k);
       this.#tree = undefined;
     }
   }
 
-  collect(x: CellValue, out: Set<S>[]): void {
+  collect(x: CellValue, out: Iterable<S>[]): void {
     const hit = this.eq.get(cellKey(x));
-    if (hit !== undefined) out.push(hit);
+    if (hit !== undefined) out.push(hit.members);
     if (this.ranges.size === 0) return;
     if (this.#tree === undefined) this.#tree = build([...this.ranges.values()]);
     stab(this.#tree, x, out);
@@ -229,8 +264,8 @@ export class RouteIndex<S> {
    * every subscription whose WHERE accepts either row is in one of them (some may be in several).
    * Each set is in registration order. Owned by the index: read them before the next change.
    */
-  candidates(oldRow: Row | null, newRow: Row | null): Set<S>[] {
-    const out: Set<S>[] = [];
+  candidates(oldRow: Row | null, newRow: Row | null): Iterable<S>[] {
+    const out: Iterable<S>[] = [];
     if (this.#scan.size > 0) out.push(this.#scan);
     for (const [column, index] of this.#columns) {
       const a = oldRow?.[column];
