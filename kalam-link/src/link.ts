@@ -125,16 +125,8 @@ export class KalamLink implements AsyncDisposable {
       reportError: (error) => this.#reportError(error),
     });
     const deps: ConnectionDeps = {
-      wsUrl: o.wsUrl,
-      WebSocket: o.WebSocket,
-      serialization: o.serialization,
-      timers: o.timers,
-      reconnect: o.reconnect,
-      pingIntervalMs: o.pingIntervalMs,
-      pongTimeoutMs: o.pongTimeoutMs,
-      connectTimeoutMs: o.connectTimeoutMs,
-      authTimeoutMs: o.authTimeoutMs,
-      maxFrameBytes: o.maxFrameBytes,
+      // wsUrl, WebSocket, serialization, timers, reconnect, the four timeouts, maxFrameBytes
+      ...o,
       refreshable: o.auth.refreshable,
       getToken: (forceRefresh) => this.#fetchToken(forceRefresh),
       onMessage: (message) => this.#registry.handleMessage(message),
