@@ -9,10 +9,11 @@
  * any state ──(unsubscribe / close / kill / replace)──▶ closed
  * ```
  */
-import type { BatchControl, ChangeType, Codec, Frame, ParamValue, Row, SchemaField, ServerMessage, SubscriptionOptions } from '@kalam/link/protocol';
+import type { BatchControl, ChangeType, Codec, Frame, ParamValue, Row, SchemaField, ServerMessage, SubscriptionAckMessage, SubscriptionOptions } from '@kalam/link/protocol';
 import { KalamError } from '@kalam/link/protocol';
 import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../engine/types.js';
 import { classify, sharedChange, type Outcome } from './changes.js';
+import { encodeAckMsgpack } from './ackEncode.js';
 import { joinCatchUp } from './catchup.js';
 import { encodeShared, spliceChange, WireSeq, type EncodedChange } from './encode.js';
 
@@ -345,14 +346,17 @@ export class LiveSubscription {
   }
 
   #ack(total: number, control: BatchControl, resumed: boolean | undefined): void {
-    this.host.send({
+    const ack: SubscriptionAckMessage = {
       type: 'subscription_ack',
       subscription_id: this.id,
       total_rows: total,
       batch_control: control,
       schema: this.plan.schema,
       ...(resumed === undefined || this.host.compat ? {} : { resumed }),
-    });
+    };
+    const frame = encodeAckMsgpack(this.host.codec, ack);
+    if (frame === undefined) this.host.send(ack);
+    else this.host.sendFrame(frame);
     this.host.acknowledged(this);
   }
 
