@@ -3,11 +3,14 @@
  * sockets, no subscriptions) and per subscription (`subs` spread over connections of 1,000),
  * sockets held by a child process, measured after GC (run with --expose-gc). Client: V8 heap per
  * subscription of one kalam-link (fake in-process server), plain `subscribe` and `live`.
+ * `heap: true` adds a per-constructor heap diff per subscription, `smaps: true` the RSS growth per
+ * subscription by memory mapping (Linux).
  */
 import { startKalam, JWT_SECRET } from '../lib/kalamServer.mjs';
 import { mintToken } from '../lib/jwt.mjs';
 import { forkChild } from '../lib/child.mjs';
 import { sleep } from '../lib/clock.mjs';
+import v8 from 'node:v8';
 
 async function settled() {
   for (let i = 0; i < 3; i++) {
@@ -15,10 +18,39 @@ async function settled() {
     await sleep(100);
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers };
+  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+  return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers, spaces };
 }
 
-async function serverSide({ conns, subs, sameSql = false, heap = false }) {
+/** RSS by mapping (`/proc/self/smaps`, Linux): pathname, `[heap]`, or `anon` — where growth lands. */
+async function rssByMapping() {
+  const { readFileSync } = await import('node:fs');
+  const out = new Map();
+  let name = 'anon';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    // anonymous mappings by size: V8 heap pages are 256 KB chunks, malloc arenas 64 MB reservations
+    if (m) name = m[3] || `anon ${anonBucket(parseInt(m[2], 16) - parseInt(m[1], 16))}`;
+    else if (line.startsWith('Rss:')) out.set(name, (out.get(name) ?? 0) + Number(line.split(/\s+/)[1]) * 1024);
+  }
+  return out;
+}
+
+function anonBucket(bytes) {
+  const kb = bytes / 1024;
+  return kb <= 256 ? '≤256K' : kb <= 4096 ? '≤4M' : kb < 65536 ? '<64M' : '≥64M';
+}
+
+function diffMappings(before, after, per) {
+  return [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / per])
+    .filter(([, v]) => Math.abs(v) >= 16)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([k, v]) => `${v.toFixed(0).padStart(6)} B  ${k.replace(/^.*node_modules\//, '')}`);
+}
+
+async function serverSide({ conns, subs, sameSql = false, heap = false, smaps = false }) {
   const kalam = await startKalam({ limits: { maxConnectionsPerUser: conns + 100 } });
   const holder = await forkChild('holder-child.mjs');
   const holder2 = await forkChild('holder-child.mjs');
@@ -38,8 +70,10 @@ async function serverSide({ conns, subs, sameSql = false, heap = false }) {
     const before = await settled();
     const { heapByConstructor, diffHeaps } = heap ? await import('../lib/heapSummary.mjs') : {};
     const heapBefore = heap ? await heapByConstructor() : null;
+    const mapsBefore = smaps ? await rssByMapping() : null;
     const opened = await holder2.request({ cmd: 'open', url: kalam.wsUrl, conns: withSubs }, 'ready', 300_000);
     const afterSubs = await settled();
+    const rssTop = mapsBefore ? diffMappings(mapsBefore, await rssByMapping(), subs) : undefined;
     const heapTop = heap ? diffHeaps(heapBefore, await heapByConstructor(), 25, subs) : undefined;
     const stats = kalam.server.stats();
     if (opened.acks !== subs) throw new Error(`memory: ${opened.acks}/${subs} subscriptions acknowledged`);
@@ -54,7 +88,10 @@ async function serverSide({ conns, subs, sameSql = false, heap = false }) {
       // where RSS beyond the live heap goes: V8 pages committed (heapTotal) and off-heap buffers (external)
       heapTotalPerSub: (afterSubs.heapTotal - before.heapTotal) / subs,
       externalPerSub: (afterSubs.external - before.external) / subs,
+      // committed size growth per V8 space: new_space is young-generation capacity (set by allocation churn, not by what is kept)
+      spacePerSub: Object.fromEntries(Object.entries(afterSubs.spaces).map(([k, v]) => [k, Math.round((v - (before.spaces[k] ?? 0)) / subs)]).filter(([, v]) => v !== 0)),
       ...(heapTop ? { heapTop } : {}),
+      ...(rssTop ? { rssTop } : {}),
     };
   } finally {
     await holder.exit();
@@ -89,7 +126,7 @@ async function clientSide({ subs }) {
   return { subs, clientHeapPerSub: plain.perSub, clientHeapPerLiveQuery: live.perSub };
 }
 
-export async function run({ side, conns = 1000, subs = 10_000, sameSql = false, heap = false }) {
+export async function run({ side, conns = 1000, subs = 10_000, sameSql = false, heap = false, smaps = false }) {
   if (typeof globalThis.gc !== 'function') throw new Error('memory scenario needs --expose-gc');
-  return side === 'client' ? clientSide({ subs }) : serverSide({ conns, subs, sameSql, heap });
+  return side === 'client' ? clientSide({ subs }) : serverSide({ conns, subs, sameSql, heap, smaps });
 }
