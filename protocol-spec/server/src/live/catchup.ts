@@ -32,6 +32,8 @@ export interface CatchUpMember {
 export type CatchUpEnd = 'live' | 'alone';
 
 const PAGE = 1000;
+/** Event-loop turns a pass may wait for more members before it starts reading. */
+const MAX_COLLECT_TURNS = 16;
 
 interface Slot {
   readonly member: CatchUpMember;
@@ -56,16 +58,32 @@ export function joinCatchUp(member: CatchUpMember): Promise<CatchUpEnd> {
   if (pass === undefined) {
     const created = new Pass(engine, member.plan.tableId, member.plan.partition);
     passes.set(key, (pass = created));
-    setImmediate(() => {
+    let turns = 0;
+    // a burst of subscribes arrives over several socket reads: keep collecting while it lasts
+    // (a turn of the event loop that added no member ends it), so the burst is one pass, not one per read
+    const start = (): void => {
+      if (created.joinedSinceCheck() && ++turns < MAX_COLLECT_TURNS) {
+        setImmediate(start);
+        return;
+      }
       passes.delete(key);
       created.run().catch(() => created.release('alone'));
-    });
+    };
+    setImmediate(start);
   }
   return pass.add(member);
 }
 
 class Pass {
   readonly #slots: Slot[] = [];
+  #checked = 0;
+
+  /** True when members joined since the last call. */
+  joinedSinceCheck(): boolean {
+    const joined = this.#slots.length > this.#checked;
+    this.#checked = this.#slots.length;
+    return joined;
+  }
 
   constructor(
     readonly engine: Engine,
