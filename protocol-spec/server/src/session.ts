@@ -32,9 +32,11 @@ import type { Runtime } from './runtime.js';
 /** What a session needs from its socket. */
 export interface SessionTransport {
   readonly remoteAddress: string;
-  /** Bytes queued but not yet written to the network. */
+  /** Bytes queued but not yet written to the network (frames corked in this tick included). */
   readonly bufferedAmount: number;
   send(frame: Frame): void;
+  /** Write out frames corked in this tick now, so {@link bufferedAmount} counts only what the peer has not taken. */
+  flush?(): void;
   close(code: number, reason: string): void;
 }
 
@@ -105,7 +107,11 @@ export class Session implements SubscriptionHost {
     this.rt.registry.addRoute(sub);
   }
   get congested(): boolean {
-    return this.transport.bufferedAmount > this.rt.config.limits.maxOutboundBytes / 2;
+    const limit = this.rt.config.limits.maxOutboundBytes / 2;
+    if (this.transport.bufferedAmount <= limit) return false;
+    // bytes merely corked in this tick are not congestion: write them out, then judge what the peer left
+    this.transport.flush?.();
+    return this.transport.bufferedAmount > limit;
   }
   async writable(): Promise<void> {
     const giveUpAt = Date.now() + this.rt.config.limits.clientTimeoutMs;
@@ -344,10 +350,16 @@ export class Session implements SubscriptionHost {
     if (this.#state === 'closed') return;
     const wire = outbound(frame, this.#protocol.compression);
     const size = typeof wire === 'string' ? wire.length : wire.byteLength;
-    const buffered = this.transport.bufferedAmount;
-    if (buffered > 0 && buffered + size > this.rt.config.limits.maxOutboundBytes) {
-      this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer full');
-      return;
+    const max = this.rt.config.limits.maxOutboundBytes;
+    let buffered = this.transport.bufferedAmount;
+    if (buffered > 0 && buffered + size > max) {
+      // corked frames of this tick count only once the socket could not take them
+      this.transport.flush?.();
+      buffered = this.transport.bufferedAmount;
+      if (buffered > 0 && buffered + size > max) {
+        this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer full');
+        return;
+      }
     }
     this.transport.send(wire);
   }

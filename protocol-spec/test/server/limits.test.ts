@@ -189,3 +189,17 @@ it('a resume backlog larger than the outbound buffer is paced, not cut: all chan
   expect(new Set(changes.map((m) => m.rows?.[0]?.['id'])).size).toBe(1500); // ~3 MB through a 1 MiB buffer
   expect(c.closeInfo).toBeUndefined();
 }, 20_000);
+
+it('a first snapshot batch larger than the outbound limit goes out behind its ack (same tick, corked): no 4006', async () => {
+  const body = 'z'.repeat(2000);
+  for (let base = 700_000; base < 700_600; base += 200) {
+    await sql(h.url(), alice, `INSERT INTO lim.t (id, body) VALUES ${Array.from({ length: 200 }, (_, i) => `(${base + i}, '${body}')`).join(', ')}`);
+  }
+  const c = await connect();
+  c.subscribe('wide', 'SELECT * FROM lim.t WHERE id >= 700000 AND id < 701000', {});
+  expect(await c.next('subscription_ack')).toMatchObject({ subscription_id: 'wide' });
+  const batch = (await c.next('initial_data_batch', 10_000)) as InitialDataBatchMessage;
+  expect(batch.rows.length).toBe(600); // ~1.2 MB in one frame against a 1 MiB outbound limit
+  await alive(c);
+  expect(c.closeInfo).toBeUndefined();
+}, 20_000);

@@ -96,6 +96,9 @@ function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: C
       // a large burst leaves now, as it would uncorked: bufferedAmount (the 4006 bound) then counts only what the kernel refused
       if (socket.writableLength >= flushBytes) corker.flush(slot);
     },
+    flush() {
+      corker.flush(slot);
+    },
     close(code, reason) {
       ws.close(code, reason.slice(0, 120));
       setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
