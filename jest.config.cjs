@@ -16,6 +16,7 @@ module.exports = {
   moduleNameMapper: {
     '^@kalam/link$': '<rootDir>/kalam-link/src/index.ts',
     '^@kalam/link/protocol$': '<rootDir>/kalam-link/src/protocol/index.ts',
+    '^@kalam/link/inspect$': '<rootDir>/kalam-link/src/inspect/index.ts',
     '^@kalam/client$': '<rootDir>/sdk-typescript/src/index.ts',
     '^@kalam/react$': '<rootDir>/sdk-react/src/index.ts',
     '^@kalam/protocol-spec$': '<rootDir>/protocol-spec/server/src/index.ts',
