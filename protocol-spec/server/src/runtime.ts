@@ -24,7 +24,6 @@ export class Runtime {
   /** Every open session, authenticated or not (for shutdown). */
   readonly sessions = new Set<Session>();
   readonly #unlisten: Unlisten[] = [];
-  #fanningOut = false;
 
   constructor(
     readonly engine: Engine,
@@ -68,20 +67,7 @@ export class Runtime {
 
   /** Route committed changes to live subscriptions: O(1) lookup per change, one encoding per projection. */
   fanout(changes: readonly CommittedChange[]): void {
-    this.#fanningOut = true;
-    try {
-      this.#route(changes);
-    } finally {
-      this.#fanningOut = false;
-    }
-  }
-
-  /**
-   * True while a commit is being fanned out: the transport then coalesces each socket's frames
-   * until the end of the tick (one write per socket per commit instead of one per frame).
-   */
-  get fanningOut(): boolean {
-    return this.#fanningOut;
+    this.#route(changes);
   }
 
   #route(changes: readonly CommittedChange[]): void {
