@@ -7,8 +7,8 @@ import type { CommittedChange, Engine, KillRequest, Unlisten } from './engine/ty
 import type { ResolvedConfig } from './config.js';
 import type { TokenService } from './auth/jwt.js';
 import { LiveRegistry } from './live/registry.js';
-import { parseSql } from './sql/parse.js';
-import { wherePin, type RoutePin } from './sql/pins.js';
+import type { RoutePin } from './sql/pins.js';
+import { LivePlan } from './engine/live.js';
 import { WireSeq } from './live/encode.js';
 import type { FanoutMemo, LiveSubscription } from './live/subscription.js';
 import { LiveQueryStore, type LiveCounters } from './system/liveQueries.js';
@@ -146,20 +146,9 @@ export class Runtime {
     for (const u of this.#unlisten.splice(0)) u();
   }
 
-  /** The route pin of a subscription's WHERE, read from its SQL exactly as its plan was compiled. */
+  /** The route pin its plan computed from the WHERE it compiled (plans from elsewhere: none). */
   #pin(sub: LiveSubscription): RoutePin | null {
-    const table = this.engine.getTable(sub.tableId);
-    if (table === undefined) return null;
-    try {
-      const statements = parseSql(sub.sql);
-      const stmt = statements[0];
-      if (statements.length !== 1 || stmt?.type !== 'select') return null;
-      const types = new Map(table.columns.map((c) => [c.name, c.dataType] as const));
-      types.set('_seq', 'BigInt');
-      return wherePin(stmt.where, types, sub.params);
-    } catch {
-      return null;
-    }
+    return sub.plan instanceof LivePlan ? sub.plan.routePin : null;
   }
 
   #counters(id: string): LiveCounters | undefined {

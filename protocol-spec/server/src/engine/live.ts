@@ -6,6 +6,7 @@ import { KalamError, type CellValue, type KalamDataType, type ParamValue, type R
 import type { Expr } from '../sql/ast.js';
 import { compileWhere, type RowPredicate } from '../sql/compile.js';
 import { parseSql } from '../sql/parse.js';
+import { wherePin, type RoutePin } from '../sql/pins.js';
 import { coerce } from '../sql/values.js';
 import type { KvSnapshot } from '../store/kv.js';
 import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
@@ -68,6 +69,8 @@ export class LivePlan implements LiveQueryPlan {
     readonly filtered: boolean,
     /** A bound every matching row satisfies (from a top-level conjunct of WHERE), for indexes. */
     readonly keyRange: KeyRange | undefined,
+    /** What WHERE requires of one column, for fan-out routing (null: route by scanning). */
+    readonly routePin: RoutePin | null,
   ) {}
 
   get tableId(): string {
@@ -123,7 +126,7 @@ export function planLiveQuery(catalog: Catalog, sql: string, params: readonly Pa
   for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
   const predicate = compileWhere(stmt.where, table.types, params);
   const range = stmt.where === null ? undefined : keyRangeOf(stmt.where, table.types, params);
-  return new LivePlan(table, partition, predicate, projectionOf(table, cols), stmt.where !== null, range);
+  return new LivePlan(table, partition, predicate, projectionOf(table, cols), stmt.where !== null, range, wherePin(stmt.where, table.types, params));
 }
 
 /** Comparable bound value: numbers and bigints compare with each other, strings with strings. */
