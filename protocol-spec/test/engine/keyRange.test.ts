@@ -33,11 +33,12 @@ function rng(seed: number): () => number {
 
 const plan = (where: string, params: ParamValue[] = []): LiveQueryPlan => e.planLiveQuery(`SELECT * FROM app.k WHERE ${where}`, params, admin);
 
-test('ranges come from the top-level AND chain, flipped, intersected and BETWEEN', () => {
+test('ranges come from the top-level AND chain, flipped, intersected, BETWEEN and IN', () => {
   expect(keyRangeOfPlan(plan('id >= 10 AND id < 20'))).toEqual({ column: 'id', lo: 10n, hi: 20n });
   expect(keyRangeOfPlan(plan('5 < n AND n <= 9 AND n > 7'))).toEqual({ column: 'n', lo: 7, hi: 9 });
   expect(keyRangeOfPlan(plan('s = $1', ['x']))).toEqual({ column: 's', lo: 'x', hi: 'x' });
   expect(keyRangeOfPlan(plan('d BETWEEN 1.5 AND 2'))).toEqual({ column: 'd', lo: 1.5, hi: 2 });
+  expect(keyRangeOfPlan(plan('n IN (4, -2, 9)'))).toEqual({ column: 'n', lo: -2, hi: 9 });
   expect(keyRangeOfPlan(plan('id = 1 OR id = 2'))).toBeUndefined();
   expect(keyRangeOfPlan(plan('id <> 3'))).toBeUndefined();
   expect(keyRangeOfPlan(plan('NOT (id > 3)'))).toBeUndefined();
@@ -54,6 +55,7 @@ test('property: every plan a row matches is an index candidate for it', () => {
     const col = pick(cols);
     const op = pick(['=', '<>', '<', '<=', '>', '>=']);
     if (r() < 0.15) return `${col} BETWEEN ${constant(col)} AND ${constant(col)}`;
+    if (r() < 0.15) return `${col} IN (${constant(col)}, ${constant(col)}, ${constant(col)})`;
     return r() < 0.3 ? `${constant(col)} ${op} ${col}` : `${col} ${op} ${constant(col)}`;
   };
   const where = (depth: number): string => {

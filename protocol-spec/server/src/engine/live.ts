@@ -2,12 +2,10 @@
  * Live-query support: compiled plans (WHERE + projection) and consistent snapshots paged by `_seq`
  * through the per-partition `_seq` index.
  */
-import { KalamError, type CellValue, type KalamDataType, type ParamValue, type Row, type SchemaField, type SeqId } from '@kalam/link/protocol';
-import type { Expr } from '../sql/ast.js';
+import { KalamError, type CellValue, type ParamValue, type Row, type SchemaField, type SeqId } from '@kalam/link/protocol';
 import { compileWhere, type RowPredicate } from '../sql/compile.js';
 import { parseSql } from '../sql/parse.js';
 import { wherePin, type RoutePin } from '../sql/pins.js';
-import { coerce } from '../sql/values.js';
 import type { KvSnapshot } from '../store/kv.js';
 import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
 import { resolveTable, SYSTEM_NS } from './access.js';
@@ -125,8 +123,8 @@ export function planLiveQuery(catalog: Catalog, sql: string, params: readonly Pa
   }
   for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
   const predicate = compileWhere(stmt.where, table.types, params);
-  const range = stmt.where === null ? undefined : keyRangeOf(stmt.where, table.types, params);
-  return new LivePlan(table, partition, predicate, projectionOf(table, cols), stmt.where !== null, range, wherePin(stmt.where, table.types, params));
+  const pin = wherePin(stmt.where, table.types, params);
+  return new LivePlan(table, partition, predicate, projectionOf(table, cols), stmt.where !== null, keyRangeOfPin(pin), pin);
 }
 
 /** Comparable bound value: numbers and bigints compare with each other, strings with strings. */
@@ -148,60 +146,23 @@ export function keyRangeOfPlan(plan: LiveQueryPlan): KeyRange | undefined {
 }
 
 /**
- * The first column bounded by the top-level AND chain of `where` (`col op constant`, `constant
- * op col`, `col BETWEEN constant AND constant`), with every bound on that column intersected.
+ * The pin as a closed range of comparable values (strictness dropped; an IN list spans its least
+ * to its greatest value), or undefined when its values cannot be ordered as one range.
  */
-function keyRangeOf(where: Expr, types: ReadonlyMap<string, KalamDataType>, params: readonly ParamValue[]): KeyRange | undefined {
-  const bounds = new Map<string, { lo: RangeValue | undefined; hi: RangeValue | undefined }>();
-  const constant = (e: Expr, column: string): RangeValue | undefined => {
-    const raw = e.kind === 'lit' ? e.value : e.kind === 'param' ? params[e.index - 1] : undefined;
-    const type = types.get(column);
-    if (raw === undefined || raw === null || type === undefined) return undefined;
-    let v: CellValue;
-    try {
-      v = coerce(raw, type, column);
-    } catch {
-      return undefined;
-    }
-    if (typeof v === 'number') return Number.isNaN(v) ? undefined : v;
-    return typeof v === 'bigint' || typeof v === 'string' ? v : undefined;
-  };
-  const bound = (column: string, lo: RangeValue | undefined, hi: RangeValue | undefined): void => {
-    const b = bounds.get(column) ?? { lo: undefined, hi: undefined };
-    if (lo !== undefined && (b.lo === undefined || (comparable(lo, b.lo) && lo > b.lo))) b.lo = lo;
-    if (hi !== undefined && (b.hi === undefined || (comparable(hi, b.hi) && hi < b.hi))) b.hi = hi;
-    bounds.set(column, b);
-  };
-  const visit = (e: Expr): void => {
-    if (e.kind === 'and') {
-      visit(e.left);
-      visit(e.right);
-    } else if (e.kind === 'cmp' && e.op !== '<>') {
-      const flipped = e.left.kind !== 'col';
-      const col = flipped ? e.right : e.left;
-      if (col.kind !== 'col') return;
-      const k = constant(flipped ? e.left : e.right, col.name);
-      if (k === undefined) return;
-      const op = flipped ? FLIP[e.op] : e.op;
-      if (op === '=') bound(col.name, k, k);
-      else if (op === '>' || op === '>=') bound(col.name, k, undefined);
-      else bound(col.name, undefined, k);
-    } else if (e.kind === 'between' && !e.negated && e.expr.kind === 'col') {
-      const lo = constant(e.low, e.expr.name);
-      const hi = constant(e.high, e.expr.name);
-      if (lo !== undefined && hi !== undefined) bound(e.expr.name, lo, hi);
-    }
-  };
-  visit(where);
-  for (const [column, b] of bounds) {
-    // mixed kinds (a number and a string bound) cannot be ordered as one range
-    if (b.lo !== undefined && b.hi !== undefined && !comparable(b.lo, b.hi)) continue;
-    return { column, lo: b.lo, hi: b.hi };
-  }
-  return undefined;
+function keyRangeOfPin(pin: RoutePin | null): KeyRange | undefined {
+  if (pin === null) return undefined;
+  const ends = pin.kind === 'eq' ? pin.values : [pin.lo?.value, pin.hi?.value].filter((v) => v !== undefined);
+  const values = ends.map(rangeValue);
+  if (values.length === 0 || values.some((v, i) => v === undefined || !comparable(v, values[0]!))) return undefined;
+  const ordered = values as RangeValue[];
+  if (pin.kind === 'range') return { column: pin.column, lo: pin.lo === null ? undefined : ordered[0], hi: pin.hi === null ? undefined : ordered[ordered.length - 1] };
+  return { column: pin.column, lo: ordered.reduce((a, v) => (v < a ? v : a)), hi: ordered.reduce((a, v) => (v > a ? v : a)) };
 }
 
-const FLIP = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' } as const;
+function rangeValue(v: CellValue): RangeValue | undefined {
+  if (typeof v === 'number') return Number.isNaN(v) ? undefined : v;
+  return typeof v === 'bigint' || typeof v === 'string' ? v : undefined;
+}
 
 function comparable(a: RangeValue, b: RangeValue): boolean {
   return typeof a === 'string' ? typeof b === 'string' : typeof b !== 'string';
