@@ -5,8 +5,8 @@
  * per-subscription fields are written directly. Maps are named, so key order is free.
  */
 import type { BatchControl, Codec, SchemaField, SubscriptionAckMessage } from '@kalam/link/protocol';
+import { msgpackStr, startsWithAt, writeStrHeader } from './encode.js';
 
-const textEncoder = new TextEncoder();
 /** Encoded `schema` map entries (key + value), by schema array, per codec. */
 const schemaEntries = new WeakMap<readonly SchemaField[], WeakMap<Codec, Uint8Array | null>>();
 
@@ -74,20 +74,14 @@ function schemaEntry(codec: Codec, schema: readonly SchemaField[]): Uint8Array |
     // both fixmaps of 5 entries with schema last: the empty schema is one byte (0x90) at the end
     if (typeof without !== 'string' && typeof whole !== 'string' && without[0] === 0x85 && whole[0] === 0x85 && without[without.length - 1] === 0x90) {
       const keyAt = without.length - 1 - SCHEMA_KEY.length;
-      if (samePrefix(without, whole, without.length - 1) && samePrefix(without.subarray(keyAt), SCHEMA_KEY, SCHEMA_KEY.length)) entry = whole.slice(keyAt);
+      if (startsWithAt(whole, without.subarray(0, without.length - 1), 0) && startsWithAt(without, SCHEMA_KEY, keyAt)) entry = whole.slice(keyAt);
     }
     byCodec.set(codec, entry);
   }
   return entry ?? undefined;
 }
 
-const SCHEMA_KEY = Uint8Array.of(0xa6, ...textEncoder.encode('schema'));
-
-function samePrefix(a: Uint8Array, b: Uint8Array, n: number): boolean {
-  if (a.length < n || b.length < n) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const SCHEMA_KEY = msgpackStr('schema');
 
 /** A growable msgpack writer for the few field kinds an ack has. */
 class Writer {
@@ -114,19 +108,8 @@ class Writer {
   str(s: string): void {
     const n = Buffer.byteLength(s, 'utf8');
     this.#room(n + 5);
-    const buf = this.#buf;
-    if (n <= 31) buf[this.#at++] = 0xa0 | n;
-    else if (n <= 0xff) {
-      buf[this.#at++] = 0xd9;
-      buf[this.#at++] = n;
-    } else if (n <= 0xffff) {
-      buf[this.#at++] = 0xda;
-      this.#at = buf.writeUInt16BE(n, this.#at);
-    } else {
-      buf[this.#at++] = 0xdb;
-      this.#at = buf.writeUInt32BE(n, this.#at);
-    }
-    this.#at += buf.write(s, this.#at, 'utf8');
+    this.#at = writeStrHeader(this.#buf, this.#at, n);
+    this.#at += this.#buf.write(s, this.#at, 'utf8');
   }
   /** A non-negative safe integer, smallest form. */
   uint(v: number): void {

@@ -18,7 +18,6 @@ export type EncodedChange =
   /** The codec's output did not have the expected layout: encode per subscriber. */
   | { readonly kind: 'whole'; readonly shared: SharedChange; readonly codec: Codec };
 
-const textEncoder = new TextEncoder();
 const SUB_KEY = msgpackStr('subscription_id');
 const PREV_KEY = msgpackStr('prev_seq');
 const JSON_PREFIX = '{"subscription_id":"",';
@@ -37,27 +36,6 @@ export function encodeShared(codec: Codec, shared: SharedChange): EncodedChange 
     return { kind: 'msgpack', tail: full.subarray(prefixLen), entries: entries - 1 };
   }
   return { kind: 'whole', shared, codec };
-}
-
-/**
- * A subscriber's own pre-encoded `subscription_id` member (optional: {@link spliceChange} also
- * takes the id string and writes it in place, so a subscription need not hold these bytes).
- */
-export interface SubscriberPrefix {
-  readonly id: string;
-  /** `"subscription_id":"…"` (JSON member, no braces). */
-  readonly json: string;
-  /** msgpack key + value of `subscription_id`. */
-  readonly msgpack: Uint8Array;
-}
-
-/** Pre-encode a subscriber's `subscription_id`. */
-export function subscriberPrefix(subscriptionId: string): SubscriberPrefix {
-  const id = msgpackStr(subscriptionId);
-  const msgpack = new Uint8Array(SUB_KEY.length + id.length);
-  msgpack.set(SUB_KEY, 0);
-  msgpack.set(id, SUB_KEY.length);
-  return { id: subscriptionId, json: `"subscription_id":${JSON.stringify(subscriptionId)}`, msgpack };
 }
 
 /**
@@ -85,14 +63,11 @@ export class WireSeq {
 }
 
 /** One subscriber's frame. `prevSeq` undefined = omit the field (KalamDB compat). */
-export function spliceChange(encoded: EncodedChange, subscriber: string | SubscriberPrefix, prevSeq: SeqId | WireSeq | undefined): Frame {
-  const id = typeof subscriber === 'string' ? subscriber : subscriber.id;
+export function spliceChange(encoded: EncodedChange, id: string, prevSeq: SeqId | WireSeq | undefined): Frame {
   const prev = typeof prevSeq === 'bigint' ? new WireSeq(prevSeq) : prevSeq;
   switch (encoded.kind) {
-    case 'json': {
-      const member = typeof subscriber === 'string' ? `"subscription_id":${JSON.stringify(id)}` : subscriber.json;
-      return `{${member},${prev === undefined ? '' : prev.jsonMember}${encoded.tail}`;
-    }
+    case 'json':
+      return `{"subscription_id":${JSON.stringify(id)},${prev === undefined ? '' : prev.jsonMember}${encoded.tail}`;
     case 'msgpack': {
       const entries = encoded.entries + 1 + (prev === undefined ? 0 : 1);
       const headerLen = entries <= 15 ? 1 : 3;
@@ -128,7 +103,8 @@ function strHeaderLength(n: number): number {
   return n <= 31 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5;
 }
 
-function writeStrHeader(out: Buffer, at: number, n: number): number {
+/** Write the msgpack str header for `n` payload bytes at `at`; returns the offset after it. */
+export function writeStrHeader(out: Buffer, at: number, n: number): number {
   if (n <= 31) out[at++] = 0xa0 | n;
   else if (n <= 0xff) {
     out[at++] = 0xd9;
@@ -151,21 +127,15 @@ function msgpackMapHeader(n: number): Uint8Array {
 }
 
 /** msgpack str (fixstr/str8/str16/str32) of a JS string. */
-function msgpackStr(value: string): Uint8Array {
-  const utf8 = textEncoder.encode(value);
-  const n = utf8.length;
-  let header: number[];
-  if (n <= 31) header = [0xa0 | n];
-  else if (n <= 0xff) header = [0xd9, n];
-  else if (n <= 0xffff) header = [0xda, n >> 8, n & 0xff];
-  else header = [0xdb, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
-  const out = new Uint8Array(header.length + n);
-  out.set(header, 0);
-  out.set(utf8, header.length);
+export function msgpackStr(value: string): Uint8Array {
+  const n = Buffer.byteLength(value, 'utf8');
+  const out = Buffer.allocUnsafe(strHeaderLength(n) + n);
+  out.write(value, writeStrHeader(out, 0, n), 'utf8');
   return out;
 }
 
-function startsWithAt(haystack: Uint8Array, needle: Uint8Array, offset: number): boolean {
+/** True when `haystack` holds `needle` at `offset`. */
+export function startsWithAt(haystack: Uint8Array, needle: Uint8Array, offset: number): boolean {
   if (haystack.length < offset + needle.length) return false;
   for (let i = 0; i < needle.length; i++) if (haystack[offset + i] !== needle[i]) return false;
   return true;
