@@ -1,8 +1,9 @@
 /**
  * Our stack, end to end: the reference server (this process) and C connections × S
- * subscriptions on `SELECT * FROM bench.rows` in the child. The writer inserts rows over HTTP SQL
- * (multi-row INSERT when saturating); each row carries the writer's monotonic timestamp, so the
- * latency is write → listener.
+ * subscriptions on `SELECT * FROM bench.rows` in the clients' child. A forked writer process
+ * (`writer-child.mjs`) inserts rows over HTTP SQL (multi-row INSERT when saturating) when this
+ * process asks over IPC, so only the server's side of each request is charged to the server; each
+ * row carries the writer's monotonic timestamp, so the latency is write → listener.
  *
  * With `groups: G` rows are spread over G id groups and subscription s of every connection
  * watches group s % G, so each write reaches one subscription per connection.
@@ -11,13 +12,28 @@
  * `client: 'wire'` = a minimal msgpack protocol client (raw ws + @msgpack/msgpack decode), which
  * isolates the server's share.
  */
-import { startKalam, insertSql, groupRange } from '../lib/kalamServer.mjs';
-import { postJson } from '../lib/kalamHttp.mjs';
-import { nowMs } from '../lib/clock.mjs';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startKalam, groupRange } from '../lib/kalamServer.mjs';
 import { waitFor } from '../lib/wait.mjs';
 import * as statsModule from '../lib/stats.mjs';
 
 const SUBSCRIBE_SQL = 'SELECT * FROM bench.rows';
+const WRITER = fileURLToPath(new URL('../writer-child.mjs', import.meta.url));
+
+/** Fork the writer process; resolves once it is configured. */
+async function startWriter(kalam, groups) {
+  const writer = fork(WRITER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((resolve, reject) => {
+    writer.once('message', resolve);
+    writer.once('error', reject);
+  });
+  writer.send({ cmd: 'config', url: kalam.url, token: kalam.token, groups });
+  writer.on('exit', (code) => {
+    if (code !== 0 && !writer.closing) { console.error(`bench writer exited (${code})`); process.exit(2); }
+  });
+  return writer;
+}
 
 /**
  * Parent side. `batch` = max rows per INSERT; `inflight` = concurrent HTTP requests;
@@ -27,10 +43,20 @@ export async function startServer({ rate, batch, inflight = 2, corkPatch = false
   const restoreSend = corkPatch ? (await import('../lib/corkPatch.mjs')).applyCorkPatch() : () => {};
   const kalam = await startKalam();
   const rowsPerInsert = batch ?? (rate > 0 ? 1 : 32);
+  const writer = await startWriter(kalam, groups);
   let pending = 0;
   let onCapacity = () => {};
-  const auth = { authorization: `Bearer ${kalam.token}` };
   const writeMs = [];
+  writer.on('message', (msg) => {
+    if (msg.ev === 'inserted') {
+      pending--;
+      writeMs.push(msg.ms);
+      onCapacity();
+    } else if (msg.ev === 'error') {
+      console.error(msg.message);
+      process.exit(2);
+    }
+  });
   return {
     url: kalam.wsUrl,
     httpUrl: kalam.url,
@@ -42,16 +68,7 @@ export async function startServer({ rate, batch, inflight = 2, corkPatch = false
       if (pending >= inflight) return 0;
       const k = Math.min(n, rowsPerInsert);
       pending++;
-      const ts = nowMs();
-      postJson(kalam.url, '/v1/api/sql', { sql: insertSql(first + 1, k, ts, groups) }, auth).then((res) => {
-        pending--;
-        writeMs.push(nowMs() - ts);
-        if (res.status !== 200) {
-          console.error(`bench insert failed: ${res.status} ${JSON.stringify(res.body)}`);
-          process.exit(2);
-        }
-        onCapacity();
-      }, (err) => { console.error(err); process.exit(2); });
+      writer.send({ cmd: 'insert', first: first + 1, n: k });
       return k;
     },
     /** INSERT round trips (request → response, which the server sends after commit + fan-out). */
@@ -61,6 +78,12 @@ export async function startServer({ rate, batch, inflight = 2, corkPatch = false
       return { insertP50: w.p50, insertP99: w.p99, inserts: writeMs.length };
     },
     async close() {
+      writer.closing = true;
+      await new Promise((resolve) => {
+        if (writer.exitCode !== null) return resolve();
+        writer.once('exit', resolve);
+        writer.send({ cmd: 'exit' });
+      });
       await kalam.close();
       restoreSend();
     },
