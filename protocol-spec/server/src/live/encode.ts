@@ -7,6 +7,7 @@
  * JSON: `{"subscription_id":…,"prev_seq":"…",` + the shared members + `}`.
  */
 import type { ChangeMessage, Codec, Frame, SeqId } from '@kalam/link/protocol';
+import { fastPathAgrees, writeSharedChange } from './msgpackChange.js';
 
 /** The shared part of a change, without `subscription_id` and `prev_seq`. */
 export type SharedChange = Omit<ChangeMessage, 'subscription_id' | 'prev_seq'>;
@@ -24,6 +25,10 @@ const JSON_PREFIX = '{"subscription_id":"",';
 
 /** Encode the shared part of a change with `codec` (once per projection). */
 export function encodeShared(codec: Codec, shared: SharedChange): EncodedChange {
+  if (codec.serialization === 'msgpack' && fastPathAgrees(codec)) {
+    const direct = writeSharedChange(shared);
+    if (direct !== undefined) return { kind: 'msgpack', tail: direct.tail, entries: direct.entries };
+  }
   const full = codec.encode({ subscription_id: '', ...shared } as ChangeMessage);
   if (typeof full === 'string') {
     if (full.startsWith(JSON_PREFIX)) return { kind: 'json', tail: full.slice(JSON_PREFIX.length) };
