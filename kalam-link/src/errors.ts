@@ -62,3 +62,11 @@ export class KalamError extends Error {
     return value instanceof KalamError && (code === undefined || value.code === code);
   }
 }
+
+/**
+ * @internal `e` itself when it is a KalamError; otherwise a KalamError of `code` whose message is
+ * `context: <e's message>`, with `e` as its cause.
+ */
+export function asKalamError(e: unknown, code: KalamErrorCode, context: string, options: KalamErrorOptions = {}): KalamError {
+  return e instanceof KalamError ? e : new KalamError(code, `${context}: ${e instanceof Error ? e.message : String(e)}`, { ...options, cause: e });
+}

@@ -1,7 +1,7 @@
 /**
  * The HTTP half of the protocol: login and SQL statements (PROTOCOL.md §HTTP).
  */
-import { KalamError } from './errors.js';
+import { asKalamError, KalamError } from './errors.js';
 import { bigintColumns, convertBigintCells } from './internal/bigintCells.js';
 import type { ParamValue, Role, Row, SchemaField } from './protocol/messages.js';
 import { parseSeqId, type SeqId } from './protocol/seqId.js';
@@ -123,9 +123,8 @@ async function postJson(fetchFn: FetchLike, url: string, payload: unknown, token
     response = await fetchFn(url, init);
     text = await response.text();
   } catch (error) {
-    if (error instanceof KalamError) throw error;
-    if (signal?.aborted === true) throw new KalamError('ABORTED', 'request aborted', { cause: error });
-    throw new KalamError('NETWORK', `request to ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    if (signal?.aborted === true && !(error instanceof KalamError)) throw new KalamError('ABORTED', 'request aborted', { cause: error });
+    throw asKalamError(error, 'NETWORK', `request to ${url} failed`);
   }
   let body: unknown;
   try {

@@ -289,9 +289,8 @@ export class KalamLink implements AsyncDisposable {
    * ```
    */
   live<T extends object = Record<string, unknown>>(sql: string, options: LiveOptions<T> = {}): LiveQuery<T> {
-    const { key, sort, ...subscribeOptions } = options;
-    const view: LiveQueryViewOptions<T> = { ...(key === undefined ? {} : { key }), ...(sort === undefined ? {} : { sort }) };
-    return new LiveQuery<T>(this.#registry.subscribe(sql, subscribeOptions), view);
+    // Each side reads only its own fields: the subscription its options, the view `key` and `sort`.
+    return new LiveQuery<T>(this.#registry.subscribe(sql, options), options);
   }
 
   /**

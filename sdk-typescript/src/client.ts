@@ -154,16 +154,10 @@ export class KalamClient implements AsyncDisposable {
   subscribe<R extends object = Row>(sql: string, options: ClientSubscribeOptions<R> = {}): Promise<Subscription<R>> {
     const { signal } = options;
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
-    const linkOptions = {
-      ...(options.params === undefined ? {} : { params: options.params }),
-      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-      ...(options.lastRows === undefined ? {} : { lastRows: options.lastRows }),
-      ...(options.from === undefined ? {} : { from: options.from }),
-      ...(options.id === undefined ? {} : { id: options.id }),
-    };
     let subscription: Subscription<R>;
     try {
-      subscription = new Subscription<R>((listener) => this.link.subscribe(sql, linkOptions, listener), {
+      // The link reads only its own options (params, batchSize, lastRows, from, id) from `options`.
+      subscription = new Subscription<R>((listener) => this.link.subscribe(sql, options, listener), {
         signal,
         onEvent: options.onEvent,
         onError: options.onError,

@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
 import type { TokenInfo } from '../auth.js';
-import { KalamError } from '../errors.js';
+import { asKalamError, KalamError } from '../errors.js';
 import type { ConnectionDeps } from './deps.js';
 
 /** Input of the connection machine's token-fetch actor (`fetchToken`). */
@@ -21,8 +21,7 @@ export const fetchTokenActor = fromPromise<TokenInfo, FetchTokenInput>(async ({ 
     if (typeof info.token !== 'string' || info.token.length === 0) throw new KalamError('AUTH_FAILED', 'auth provider returned an empty token');
     return info;
   } catch (error) {
-    if (error instanceof KalamError) throw error;
-    throw new KalamError('NETWORK', `auth provider failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw asKalamError(error, 'NETWORK', 'auth provider failed');
   }
 });
 

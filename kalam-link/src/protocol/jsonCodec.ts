@@ -2,7 +2,7 @@
  * JSON codec (PROTOCOL.md §JSON encoding): text frames; every `bigint` is written as a decimal
  * string and every `Uint8Array` as an array of byte numbers.
  */
-import { KalamError } from '../errors.js';
+import { asKalamError, KalamError } from '../errors.js';
 import type { Codec, Frame } from './codec.js';
 import type { Message } from './messages.js';
 import { checkFrameSize, isGzip, type CheckMessage } from './wire.js';
@@ -42,7 +42,7 @@ export function decodeJsonWith(frame: Frame, maxFrameBytes: number, read: ReadMe
   try {
     value = JSON.parse(rescueUnsafeIntegers(text));
   } catch (e) {
-    throw new KalamError('PROTOCOL', `invalid JSON frame: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw asKalamError(e, 'PROTOCOL', 'invalid JSON frame');
   }
   try {
     return read(value);
@@ -87,6 +87,5 @@ function utf8Decoder(): TextDecoder {
 
 /** Any failure → `KalamError('PROTOCOL')`; a KalamError passes through unchanged. */
 export function asProtocolError(e: unknown, context: string): KalamError {
-  if (e instanceof KalamError) return e;
-  return new KalamError('PROTOCOL', `${context}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  return asKalamError(e, 'PROTOCOL', context);
 }

@@ -53,7 +53,7 @@ export function decodeMsgpackWith(decoder: Decoder, bytes: Uint8Array, maxFrameB
   try {
     value = decoder.decode(bytes);
   } catch (e) {
-    throw new KalamError('PROTOCOL', `invalid msgpack frame: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw asProtocolError(e, 'invalid msgpack frame');
   }
   try {
     return read(value);

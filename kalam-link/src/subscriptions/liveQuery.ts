@@ -5,7 +5,7 @@
 import { KalamError } from '../errors.js';
 import type { ParamValue, Row } from '../protocol/messages.js';
 import type { SeqId } from '../protocol/seqId.js';
-import { LiveRows, type LiveRowsSnapshot } from './liveRows.js';
+import { LiveRows, type LiveRowsOptions, type LiveRowsSnapshot } from './liveRows.js';
 import type { RowKeyOption } from './rowKey.js';
 import type { SubscriptionHandle, SubscriptionStatus } from './types.js';
 
@@ -59,13 +59,8 @@ export class LiveQuery<T extends object = Row> {
    */
   constructor(handle: SubscriptionHandle, options: LiveQueryViewOptions<T> = {}) {
     this.#handle = handle;
-    this.#live = new LiveRows<T>({
-      ...(options.key === undefined ? {} : { key: options.key }),
-      ...(options.sort === undefined ? {} : { sort: options.sort }),
-      ...(handle.schema === undefined ? {} : { schema: handle.schema }),
-      ...(handle.lastSeqId === undefined ? {} : { lastSeqId: handle.lastSeqId }),
-      status: handle.status,
-    });
+    // LiveRows treats an undefined option as an absent one.
+    this.#live = new LiveRows<T>({ key: options.key, sort: options.sort, schema: handle.schema, lastSeqId: handle.lastSeqId, status: handle.status } as LiveRowsOptions<T>);
     this.#live.subscribe(() => this.#onChange());
     this.#detach = handle.onEvent((event) => this.#live.apply(event));
     this.#onChange();

@@ -135,9 +135,9 @@ export class SharedQueryCache {
       entry = undefined;
     }
     if (entry === undefined) {
-      const { key: rowKey, sort, ...subscribe } = options;
-      const view: LiveQueryViewOptions<T> = { ...(rowKey === undefined ? {} : { key: rowKey }), ...(sort === undefined ? {} : { sort }) };
-      const query = new LiveQuery<T>(this.#factory(sql, subscribe), view);
+      const { key: _key, sort: _sort, ...subscribe } = options;
+      // The view reads only `key` and `sort`.
+      const query = new LiveQuery<T>(this.#factory(sql, subscribe), options);
       entry = { key, query: query as unknown as LiveQuery<object>, refs: 0, timer: undefined };
       this.#entries.set(key, entry);
     }

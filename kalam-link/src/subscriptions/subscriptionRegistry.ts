@@ -3,7 +3,7 @@
  * `handleMessage`: one Map lookup by subscription id, then the subscription's own O(1) checks.
  */
 import type { Transport } from '../connection/deps.js';
-import { KalamError } from '../errors.js';
+import { asKalamError, KalamError } from '../errors.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import { Subscription, type SubscriptionOwner } from './subscription.js';
 import type { SubscribeOptions, SubscriptionEvent, SubscriptionHandle, SubscriptionInfo } from './types.js';
@@ -136,9 +136,7 @@ export class SubscriptionRegistry implements SubscriptionOwner {
 
   /** @internal A subscription's listener threw (SubscriptionOwner). */
   reportListenerError(error: unknown, subscription: Subscription): void {
-    this.#host.reportError(
-      error instanceof KalamError ? error : new KalamError('INTERNAL', `a listener of subscription ${subscription.id} threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error, subscriptionId: subscription.id }),
-    );
+    this.#host.reportError(asKalamError(error, 'INTERNAL', `a listener of subscription ${subscription.id} threw`, { subscriptionId: subscription.id }));
   }
 
   #generateId(): string {
