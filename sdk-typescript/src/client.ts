@@ -14,7 +14,6 @@ import type {
   Row,
   SchemaField,
   SeqId,
-  SharedLiveQueryOptions,
   SubscriptionInfo,
 } from '@kalam/link';
 import { abortError, onAbort } from './internal/abort.js';
@@ -183,7 +182,8 @@ export class KalamClient implements AsyncDisposable {
    */
   live<R extends object = Row>(sql: string, options: LiveOptions<R> = {}): LiveQuery<R> {
     if (options.signal?.aborted === true) throw abortError(options.signal);
-    const query = new LiveQuery<R>(this.link.acquireLive<R>(sql, sharedOptions(options)));
+    // The shared cache reads `params` and `key` (its key, so `peekLive` finds the same query); it ignores `signal`.
+    const query = new LiveQuery<R>(this.link.acquireLive<R>(sql, options));
     onAbort(options.signal, () => query.close());
     return query;
   }
@@ -200,7 +200,7 @@ export class KalamClient implements AsyncDisposable {
    * ```
    */
   peekLive<R extends object = Row>(sql: string, options: Omit<LiveOptions<R>, 'signal'> = {}): LiveRowsSnapshot<R> | undefined {
-    return this.link.peekLive<R>(sql, sharedOptions(options));
+    return this.link.peekLive<R>(sql, options);
   }
 
   /**
@@ -247,14 +247,6 @@ export class KalamClient implements AsyncDisposable {
   listSubscriptions(): SubscriptionInfo[] {
     return [...this.link.listSubscriptions()];
   }
-}
-
-/** The options `live()` and `peekLive()` hand to kalam-link's shared cache (the same ones, so both find the same query). */
-function sharedOptions<R extends object>(options: Omit<LiveOptions<R>, 'signal'>): SharedLiveQueryOptions<R> {
-  return {
-    ...(options.params === undefined ? {} : { params: options.params }),
-    ...(options.key === undefined ? {} : { key: options.key }),
-  };
 }
 
 /**
