@@ -7,6 +7,7 @@ import { resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnectO
 import { resolveFetch, type FetchLike } from './http.js';
 import { resolveTimers, type Timers } from './internal/timers.js';
 import type { Serialization } from './protocol/messages.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './protocol/wire.js';
 import { resolveWebSocket } from './transport/resolveWebSocket.js';
 import type { WebSocketConstructor } from './transport/webSocketLike.js';
 
@@ -90,6 +91,6 @@ export function resolveLinkOptions(options: LinkOptions, wsUrl: string): Resolve
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     authTimeoutMs: options.authTimeoutMs ?? 10_000,
     lazy: options.lazy ?? true,
-    maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 * 1024,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
   };
 }

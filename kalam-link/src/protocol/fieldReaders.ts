@@ -5,12 +5,11 @@
 import { KalamError } from '../errors.js';
 import type { CellValue } from './messages.js';
 import { parseSeqId, SEQ_MAX, type SeqId } from './seqId.js';
+import { fits64Bits } from './wire.js';
 
 /** A decoded map. */
 export type Obj = Record<string, unknown>;
 
-const INT64_MIN = -(1n << 63n);
-const UINT64_MAX = (1n << 64n) - 1n;
 const MAX_CELL_DEPTH = 64;
 
 /** Cells: null, boolean, number, string, 64-bit bigint, Uint8Array, arrays and plain maps of cells. */
@@ -21,7 +20,7 @@ export function isCell(v: unknown, depth: number): v is CellValue {
     case 'number':
       return true;
     case 'bigint':
-      return v >= INT64_MIN && v <= UINT64_MAX;
+      return fits64Bits(v);
     case 'object': {
       if (v === null || v instanceof Uint8Array) return true;
       if (depth >= MAX_CELL_DEPTH) return false;

@@ -16,6 +16,11 @@ export const GZIP_THRESHOLD_BYTES = 512;
 const INT64_MIN = -(1n << 63n);
 const UINT64_MAX = (1n << 64n) - 1n;
 
+/** True when `v` fits int64 or uint64 (what a msgpack integer can hold). */
+export function fits64Bits(v: bigint): boolean {
+  return v >= INT64_MIN && v <= UINT64_MAX;
+}
+
 /**
  * True when `bytes` starts with the gzip magic `1f 8b` (PROTOCOL.md §Frame decoding rule).
  * A msgpack map never starts with `1f`, so the test is unambiguous.
@@ -102,7 +107,7 @@ function cells(values: readonly CellValue[], path: string): void {
 }
 
 function cellFits(v: unknown): boolean {
-  if (typeof v === 'bigint') return v >= INT64_MIN && v <= UINT64_MAX;
+  if (typeof v === 'bigint') return fits64Bits(v);
   if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return true;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) if (!cellFits(v[i])) return false;

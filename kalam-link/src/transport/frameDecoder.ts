@@ -2,7 +2,7 @@ import { KalamError } from '../errors.js';
 import type { Codec } from '../protocol/codec.js';
 import type { Message, Serialization } from '../protocol/messages.js';
 import { asProtocolError } from '../protocol/jsonCodec.js';
-import { isGzip } from '../protocol/wire.js';
+import { DEFAULT_MAX_FRAME_BYTES, isGzip } from '../protocol/wire.js';
 
 /** Codecs by serialization. */
 export interface Codecs {
@@ -43,7 +43,7 @@ export class FrameDecoder {
   readonly #inflate: Inflate | undefined;
   readonly #maxFrameBytes: number;
 
-  constructor(codecs: Codecs, deliver: (frame: DecodedFrame) => void, inflate: Inflate | undefined = platformInflate(), maxFrameBytes = 64 * 1024 * 1024) {
+  constructor(codecs: Codecs, deliver: (frame: DecodedFrame) => void, inflate: Inflate | undefined = platformInflate(), maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     this.#codecs = codecs;
     this.#deliver = deliver;
     this.#inflate = inflate;
