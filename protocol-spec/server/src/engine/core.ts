@@ -9,6 +9,7 @@ import { nameKey, P, readU64, u64 } from '../store/keys.js';
 import { SeqGenerator } from '../seq.js';
 import type { Catalog, TableMeta } from './catalog.js';
 import type { ChangeLog, PendingChange } from './changelog.js';
+import { PkFilters } from './pkFilter.js';
 import type { RowCounts } from './rowcount.js';
 import type { Users } from './users.js';
 import type { CommittedChange, TableDropped, UserChange } from './types.js';
@@ -67,6 +68,8 @@ export class Core {
   private inFlight: { seq: SeqId; waiters: ((ok: boolean) => void)[] } | null = null;
   private trimScheduled = false;
   closed = false;
+  /** Primary-key filters that let INSERTs skip the duplicate-key read (under the lock). */
+  readonly pkFilters: PkFilters;
 
   constructor(
     readonly kv: KvStore,
@@ -79,6 +82,7 @@ export class Core {
     readonly retention: Retention,
   ) {
     this.current = current;
+    this.pkFilters = new PkFilters(kv);
   }
 
   /** SeqId of the last committed change. */

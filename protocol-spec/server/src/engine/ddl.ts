@@ -85,6 +85,7 @@ export async function dropTable(core: Core, ref: TableRef, ifExists: boolean, pr
     core.catalog.removeTable(tableId);
     core.log.forgetTable(table.tid);
     core.rowCounts.forget(table.tid);
+    core.pkFilters.forget(table.tid);
     return table;
   });
   if (dropped) core.drops.emit({ tableId });
@@ -136,6 +137,7 @@ export async function dropUser(core: Core, name: string, ifExists: boolean, prin
     for (const t of tables) {
       core.log.applyReset(t.tid, name, resetSeq);
       core.rowCounts.forget(t.tid, name);
+      core.pkFilters.forget(t.tid, name);
     }
     return true;
   });

@@ -73,8 +73,12 @@ export async function insert(
       if (seen.has(hex)) throw new KalamError('CONFLICT', `duplicate primary key in ${table.tableId}`);
       seen.add(hex);
     }
-    const existing = await core.kv.getMany(keys.map((k) => rowKey(table, partition, k)));
-    if (existing.some((v) => v !== undefined)) throw new KalamError('CONFLICT', `duplicate primary key in ${table.tableId}`);
+    const unsure = await core.pkFilters.unsure(table.tid, partition, keys);
+    if (unsure.length > 0) {
+      const existing = await core.kv.getMany(unsure.map((i) => rowKey(table, partition, keys[i]!)));
+      if (existing.some((v) => v !== undefined)) throw new KalamError('CONFLICT', `duplicate primary key in ${table.tableId}`);
+    }
+    core.pkFilters.add(table.tid, partition, keys);
     const changes: PendingChange[] = [];
     const writes: KvWrite[] = [];
     for (const row of built) {
@@ -117,6 +121,8 @@ export async function update(
         if (a === null || b === null || compareCells(a, b) !== 0) throw new KalamError('UNSUPPORTED', `primary key column ${k} cannot be updated`);
       }
       checkNotNull(table, next);
+      // The key is unchanged today; recording it keeps the filter a superset if that ever changes.
+      core.pkFilters.add(table.tid, partition, [pkOf(table, next)]);
       next['_seq'] = core.seq.next();
       changes.push({ seq: next['_seq'], changeType: 'update', oldRow, newRow: next });
       rowChangeWrites(table, partition, oldRow, next, writes);

@@ -18,6 +18,8 @@ export interface KvRangeOptions {
   readonly lte?: Buffer;
   readonly reverse?: boolean;
   readonly limit?: number;
+  /** Skip reading values (each pair's `value` is then empty). @default false */
+  readonly keysOnly?: boolean;
 }
 
 /** One write of an atomic batch. */
@@ -51,6 +53,7 @@ export interface KvStore extends KvReader {
 }
 
 const SCAN_CAPACITY = 256;
+const EMPTY = Buffer.alloc(0);
 
 class RocksReader implements KvReader {
   constructor(protected readonly db: RocksDB) {}
@@ -79,8 +82,9 @@ class RocksReader implements KvReader {
       reverse: options.reverse ?? false,
       limit,
       capacity: Math.max(1, Math.min(SCAN_CAPACITY, limit)),
+      ...(options.keysOnly ? { values: false } : {}),
     });
-    for await (const entry of it) yield { key: entry.key, value: entry.value };
+    for await (const entry of it) yield { key: entry.key, value: entry.value ?? EMPTY };
   }
 }
 
