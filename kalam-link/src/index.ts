@@ -4,6 +4,12 @@
  *
  * @packageDocumentation
  */
+// The three libraries first: bundlers emit modules in import order, and with the libraries ahead
+// of our modules instead of between them gzip's 32 KB window spans our own code (0.4 KB less gzip).
+import 'eventemitter3';
+import 'xstate';
+import '@msgpack/msgpack';
+
 // Protocol: every type; of the runtime values, those an application uses. Validators, codec
 // factories and the SeqId bit-field helpers are in `@kalam/link/protocol`.
 export type * from './protocol/messages.js';
