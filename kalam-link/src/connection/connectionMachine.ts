@@ -21,6 +21,8 @@
  * before the token expires). xstate owns the lifecycle only: data frames never pass through it.
  */
 import { assign, createMachine, type setup, type SnapshotFrom } from 'xstate';
+// Before our other modules: it leads to @msgpack/msgpack (see the note in index.ts).
+import { socketActor, type SocketCommand, type SocketEvent } from './socketActor.js';
 import type { TokenInfo } from '../auth.js';
 import { KalamError } from '../errors.js';
 import { closeAction, type CloseAction } from '../protocol/codes.js';
@@ -29,7 +31,6 @@ import { fetchTokenActor, isCredentialError } from './authActor.js';
 import { reconnectDelay } from './backoff.js';
 import type { ConnectionDeps } from './deps.js';
 import { environmentActor, platformOnline, type EnvironmentEvent } from './environmentActor.js';
-import { socketActor, type SocketCommand, type SocketEvent } from './socketActor.js';
 
 /**
  * Public connection state. `killed`, `auth_revoked` and `auth_failed` are terminal: the link does

@@ -1,8 +1,9 @@
 import { fromCallback } from 'xstate';
+// Before our other modules: it imports @msgpack/msgpack first (see the note in index.ts).
+import { msgpackCodecWith } from '../protocol/msgpackCodec.js';
 import { KalamError } from '../errors.js';
 import type { Codec } from '../protocol/codec.js';
 import { jsonCodecWith } from '../protocol/jsonCodec.js';
-import { msgpackCodecWith } from '../protocol/msgpackCodec.js';
 import { readWireServerMessage } from '../protocol/serverMessages.js';
 import { checkClientMessage } from '../protocol/wire.js';
 import type { AuthErrorMessage, AuthSuccessMessage, ClientMessage, Serialization, ServerMessage } from '../protocol/messages.js';
