@@ -5,6 +5,15 @@
  * subscription of one kalam-link (fake in-process server), plain `subscribe` and `live`.
  * `heap: true` adds a per-constructor heap diff per subscription, `smaps: true` the RSS growth per
  * subscription by memory mapping (Linux).
+ *
+ * Server RSS per subscription is measured twice (test/bench/README.md, "Memory"):
+ * - `rssPerSubBurst` (the figure until session 3): RSS 300 ms after the subscribe burst, after GC.
+ *   It also counts V8's young generation grown by the burst's garbage (semi-spaces 1 → 32 MB, about
+ *   3 KB per subscription at 10,000, bounded and reused by the next burst), which `gc()` does not
+ *   shrink.
+ * - `rssPerSub` (the headline): before and after the burst, the process is left idle until V8's
+ *   own memory reducer (default flags, as any server runs) has returned the young generation to
+ *   its size at start, then measured after GC. What is left is what the subscriptions keep.
  */
 import { startKalam, JWT_SECRET } from '../lib/kalamServer.mjs';
 import { mintToken } from '../lib/jwt.mjs';
@@ -12,14 +21,34 @@ import { forkChild } from '../lib/child.mjs';
 import { sleep } from '../lib/clock.mjs';
 import v8 from 'node:v8';
 
+const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+/** Young-generation capacity before any load: V8 grows it under allocation churn and its memory reducer returns it to this when idle. */
+const NEW_SPACE_AT_START = newSpace();
+
 async function settled() {
   for (let i = 0; i < 3; i++) {
     globalThis.gc?.();
     await sleep(100);
   }
   const m = process.memoryUsage();
-  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
-  return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers, spaces };
+    const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+  return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers, spaces, physical: v8.getHeapStatistics().total_physical_size };
+}
+
+/**
+ * {@link settled}, once V8 has shrunk the young generation back to its size at start. V8 does that
+ * by itself in a full GC once the allocation rate has stayed low for a few seconds (heap.cc
+ * ReduceNewSpaceSize, or the memory reducer of an idle isolate); `gc()` every 500 ms gives it
+ * those full GCs. Default flags, as any server runs.
+ */
+async function reduced(timeoutMs = 40_000) {
+  const start = Date.now();
+  while (newSpace() > NEW_SPACE_AT_START && Date.now() - start < timeoutMs) {
+    globalThis.gc?.();
+    await sleep(500);
+  }
+  const done = newSpace() <= NEW_SPACE_AT_START;
+  return { ...(await settled()), reducedMs: Date.now() - start, reducerDone: done };
 }
 
 /** RSS by mapping (`/proc/self/smaps`, Linux): pathname, `[heap]`, or `anon` — where growth lands. */
@@ -51,7 +80,8 @@ function diffMappings(before, after, per) {
 }
 
 async function serverSide({ conns, subs, sameSql = false, heap = false, smaps = false }) {
-  const kalam = await startKalam({ limits: { maxConnectionsPerUser: conns + 100 } });
+  // The holder sends nothing after subscribing: the client timeout must outlast the reducer waits.
+  const kalam = await startKalam({ limits: { maxConnectionsPerUser: conns + 100, clientTimeoutMs: 600_000 } });
   const holder = await forkChild('holder-child.mjs');
   const holder2 = await forkChild('holder-child.mjs');
   try {
@@ -70,12 +100,15 @@ async function serverSide({ conns, subs, sameSql = false, heap = false, smaps = 
     const before = await settled();
     const { heapByConstructor, diffHeaps } = heap ? await import('../lib/heapSummary.mjs') : {};
     const heapBefore = heap ? await heapByConstructor() : null;
+    const reducedBefore = await reduced();
     const mapsBefore = smaps ? await rssByMapping() : null;
     const opened = await holder2.request({ cmd: 'open', url: kalam.wsUrl, conns: withSubs }, 'ready', 300_000);
     const afterSubs = await settled();
+    const reducedAfter = await reduced();
     const rssTop = mapsBefore ? diffMappings(mapsBefore, await rssByMapping(), subs) : undefined;
     const heapTop = heap ? diffHeaps(heapBefore, await heapByConstructor(), 25, subs) : undefined;
     const stats = kalam.server.stats();
+    if (!reducedBefore.reducerDone || !reducedAfter.reducerDone) throw new Error('memory: V8 did not shrink the young generation within 40 s of idling');
     if (opened.acks !== subs) throw new Error(`memory: ${opened.acks}/${subs} subscriptions acknowledged`);
     const subConnCost = (afterConns.rss - base.rss) / conns;
     return {
@@ -83,13 +116,19 @@ async function serverSide({ conns, subs, sameSql = false, heap = false, smaps = 
       rssPerConn: (afterConns.rss - base.rss) / conns,
       heapPerConn: (afterConns.heap - base.heap) / conns,
       // The subscription sockets' own connection cost is taken out.
-      rssPerSub: (afterSubs.rss - before.rss - n * subConnCost) / subs,
+      rssPerSub: (reducedAfter.rss - reducedBefore.rss - n * subConnCost) / subs,
+      rssPerSubBurst: (afterSubs.rss - before.rss - n * subConnCost) / subs,
+      // V8 heap pages actually resident (all spaces), after the reducer
+      v8PhysicalPerSub: (reducedAfter.physical - reducedBefore.physical) / subs,
+      reducerMs: [reducedBefore.reducedMs, reducedAfter.reducedMs],
       heapPerSub: (afterSubs.heap - before.heap - n * ((afterConns.heap - base.heap) / conns)) / subs,
       // where RSS beyond the live heap goes: V8 pages committed (heapTotal) and off-heap buffers (external)
       heapTotalPerSub: (afterSubs.heapTotal - before.heapTotal) / subs,
+      // young generation (MB) before and after the burst: as gc() left it, then after the reducer
+      newSpaceMB: [before, afterSubs, reducedBefore, reducedAfter].map((x) => Math.round(x.spaces.new_space / 1048576)),
       externalPerSub: (afterSubs.external - before.external) / subs,
       // committed size growth per V8 space: new_space is young-generation capacity (set by allocation churn, not by what is kept)
-      spacePerSub: Object.fromEntries(Object.entries(afterSubs.spaces).map(([k, v]) => [k, Math.round((v - (before.spaces[k] ?? 0)) / subs)]).filter(([, v]) => v !== 0)),
+      spacePerSub: Object.fromEntries(Object.entries(reducedAfter.spaces).map(([k, v]) => [k, Math.round((v - (reducedBefore.spaces[k] ?? 0)) / subs)]).filter(([, v]) => v !== 0)),
       ...(heapTop ? { heapTop } : {}),
       ...(rssTop ? { rssTop } : {}),
     };
