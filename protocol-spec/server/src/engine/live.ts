@@ -5,7 +5,7 @@
 import { KalamError, type CellValue, type ParamValue, type Row, type SchemaField, type SeqId } from '@kalam/link/protocol';
 import { compileWhere, type RowPredicate } from '../sql/compile.js';
 import { parseSql } from '../sql/parse.js';
-import { wherePin, type RoutePin } from '../sql/pins.js';
+import { pinHolds, pinOfWhere, type RoutePin } from '../sql/pins.js';
 import type { KvSnapshot } from '../store/kv.js';
 import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
 import { resolveTable, SYSTEM_NS } from './access.js';
@@ -56,20 +56,28 @@ function projectionOf(table: TableMeta, cols: readonly { out: string; col: strin
   return p;
 }
 
-/** The engine's {@link LiveQueryPlan}: per query only the partition, WHERE and its key range; the projection is shared. */
+/**
+ * The engine's {@link LiveQueryPlan}: per query only the partition, WHERE and its pin; the
+ * projection is shared. Kept small (10,000 distinct `WHERE id > k` are 10,000 plans): a WHERE that
+ * is exactly its route pin is evaluated from the pin, without a compiled closure.
+ */
 export class LivePlan implements LiveQueryPlan {
   constructor(
     readonly table: TableMeta,
     readonly partition: string,
-    private readonly predicate: RowPredicate,
+    /** The compiled WHERE; null when {@link routePin} is the whole WHERE. */
+    private readonly predicate: RowPredicate | null,
     readonly projection: Projection,
     /** True when the query has a WHERE (false: every row of the partition matches). */
     readonly filtered: boolean,
-    /** A bound every matching row satisfies (from a top-level conjunct of WHERE), for indexes. */
-    readonly keyRange: KeyRange | undefined,
     /** What WHERE requires of one column, for fan-out routing (null: route by scanning). */
     readonly routePin: RoutePin | null,
   ) {}
+
+  /** A bound every matching row satisfies (from the route pin), for indexes. */
+  get keyRange(): KeyRange | undefined {
+    return keyRangeOfPin(this.routePin);
+  }
 
   get tableId(): string {
     return this.table.tableId;
@@ -91,7 +99,7 @@ export class LivePlan implements LiveQueryPlan {
   }
 
   matches(row: Row): boolean {
-    return this.predicate(row);
+    return this.predicate === null ? pinHolds(this.routePin!, row) : this.predicate(row);
   }
 
   project(row: Row): Row {
@@ -122,9 +130,9 @@ export function planLiveQuery(catalog: Catalog, sql: string, params: readonly Pa
     else if (item.kind === 'col') add(item.alias ?? item.name, item.name);
   }
   for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
-  const predicate = compileWhere(stmt.where, table.types, params);
-  const pin = wherePin(stmt.where, table.types, params);
-  return new LivePlan(table, partition, predicate, projectionOf(table, cols), stmt.where !== null, keyRangeOfPin(pin), pin);
+  const predicate = compileWhere(stmt.where, table.types, params); // throws on a bad WHERE, exact pin or not
+  const { pin, exact } = pinOfWhere(stmt.where, table.types, params);
+  return new LivePlan(table, partition, exact ? null : predicate, projectionOf(table, cols), stmt.where !== null, pin);
 }
 
 /** Comparable bound value: numbers and bigints compare with each other, strings with strings. */

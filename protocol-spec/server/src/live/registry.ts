@@ -31,8 +31,9 @@ export function routeKey(kind: 'user' | 'shared', partition: string, tableId: st
 /** Options of {@link LiveRegistry}. */
 export interface LiveRegistryOptions<S> {
   /**
-   * The route pin of a subscription's WHERE (sql/pins.ts), read once when it starts routing;
-   * null or absent: the subscription is visited by every change of its route.
+   * The route pin of a subscription's WHERE (sql/pins.ts), read when it starts and when it stops
+   * routing (so it must not change in between); null or absent: the subscription is visited by
+   * every change of its route.
    */
   readonly pin?: (sub: S) => RoutePin | null;
 }
@@ -43,8 +44,8 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
   readonly #byUser = new Map<string, Map<string, C>>();
   readonly #routes = new Map<string, RouteIndex<S>>();
   readonly #byTable = new Map<string, Set<S>>();
-  /** Registration order and pin of every routed subscription. */
-  readonly #routed = new Map<S, { readonly order: number; readonly pin: RoutePin | null }>();
+  /** Registration order of every routed subscription (its pin is asked of `pin` again on removal: no object per subscription). */
+  readonly #routed = new Map<S, number>();
   #order = 0;
   readonly #pinOf: ((sub: S) => RoutePin | null) | undefined;
 
@@ -101,7 +102,7 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
   addRoute(sub: S): void {
     if (this.#routed.has(sub)) return;
     const pin = this.#pinOf?.(sub) ?? null;
-    this.#routed.set(sub, { order: this.#order++, pin });
+    this.#routed.set(sub, this.#order++);
     const key = routeKey(sub.kind, sub.partition, sub.tableId);
     let route = this.#routes.get(key);
     if (route === undefined) this.#routes.set(key, (route = new RouteIndex()));
@@ -110,12 +111,10 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
 
   /** Stop routing to `sub` and drop it from every index. Idempotent. */
   remove(sub: S): void {
-    const routed = this.#routed.get(sub);
-    if (routed !== undefined) {
-      this.#routed.delete(sub);
+    if (this.#routed.delete(sub)) {
       const key = routeKey(sub.kind, sub.partition, sub.tableId);
       const route = this.#routes.get(key);
-      if (route?.remove(sub, routed.pin) === true && route.size === 0) this.#routes.delete(key);
+      if (route?.remove(sub, this.#pinOf?.(sub) ?? null) === true && route.size === 0) this.#routes.delete(key);
     }
     const tracked = this.#byTable.get(sub.tableId);
     if (tracked?.delete(sub) === true && tracked.size === 0) this.#byTable.delete(sub.tableId);
@@ -139,7 +138,7 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
     const order = this.#routed;
     const found = new Set<S>();
     for (const set of sets) for (const sub of set) found.add(sub);
-    return [...found].sort((a, b) => order.get(a)!.order - order.get(b)!.order);
+    return [...found].sort((a, b) => order.get(a)! - order.get(b)!);
   }
 
   /** Every subscription on a table, any user, any state. */

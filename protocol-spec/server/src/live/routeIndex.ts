@@ -7,7 +7,7 @@
  * (evaluated on old and new rows) still decides.
  */
 import type { CellValue, Row } from '@kalam/link/protocol';
-import type { Bound, RoutePin } from '../sql/pins.js';
+import { aboveLo, belowHi, type Bound, type RoutePin } from '../sql/pins.js';
 import { compareCells } from '../sql/values.js';
 
 /** Hash key under which `compareCells`-equal cells collide (5 = 5n, -0 = 0). */
@@ -17,18 +17,6 @@ export function cellKey(v: CellValue): string {
   if (typeof v === 'number') return Number.isInteger(v) ? `n${BigInt(v)}` : `n${v}`;
   if (typeof v === 'boolean') return v ? 'b1' : 'b0';
   return `j${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))}`;
-}
-
-function aboveLo(x: CellValue, lo: Bound | null): boolean {
-  if (lo === null) return true;
-  const c = compareCells(x, lo.value);
-  return c > 0 || (c === 0 && lo.inclusive);
-}
-
-function belowHi(x: CellValue, hi: Bound | null): boolean {
-  if (hi === null) return true;
-  const c = compareCells(x, hi.value);
-  return c < 0 || (c === 0 && hi.inclusive);
 }
 
 /**

@@ -211,9 +211,11 @@ function pred(e: Expr, types: ColumnTypes, params: readonly ParamValue[]): Pred 
   }
 }
 
+const EVERY_ROW: RowPredicate = () => true;
+
 /** Compile a WHERE clause (null → every row). */
 export function compileWhere(where: Expr | null, types: ColumnTypes, params: readonly ParamValue[]): RowPredicate {
-  if (where === null) return () => true;
+  if (where === null) return EVERY_ROW;
   const p = pred(where, types, params);
   return (row) => p(row) === true;
 }

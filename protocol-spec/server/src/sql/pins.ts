@@ -4,7 +4,7 @@
  * the WHERE accepts always satisfies the pin, so live routing can look subscriptions up by the
  * pinned column instead of evaluating every WHERE of a table (the WHERE still decides).
  */
-import type { CellValue, KalamDataType, ParamValue } from '@kalam/link/protocol';
+import type { CellValue, KalamDataType, ParamValue, Row } from '@kalam/link/protocol';
 import type { CompareOp, Expr } from './ast.js';
 import type { ColumnTypes } from './compile.js';
 import { coerce, compareCells } from './values.js';
@@ -22,6 +22,9 @@ export type RoutePin =
 
 /** Types whose cells compare by value in a total order (no JSON). */
 const ORDERED = new Set<KalamDataType>(['Text', 'Int', 'SmallInt', 'BigInt', 'Double', 'Float', 'Timestamp', 'Boolean']);
+
+/** Types whose cells may be NaN. */
+const FLOATING = new Set<KalamDataType>(['Double', 'Float']);
 
 const FLIP: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
@@ -111,18 +114,60 @@ function tighterHi(a: Bound | null, b: Bound | null): Bound | null {
  * the first range-constrained column are intersected. Throws nothing: anything unexpected → null.
  */
 export function wherePin(where: Expr | null, types: ColumnTypes, params: readonly ParamValue[]): RoutePin | null {
-  if (where === null) return null;
+  return pinOfWhere(where, types, params).pin;
+}
+
+/**
+ * {@link wherePin}, and whether the pin is the whole WHERE: every top-level conjunct is one of the
+ * pin's own constraints (one `=`/IN, or ranges on the pin's column only), and ranges are only
+ * intersected on columns that cannot hold NaN (a NaN cell compares equal to every bound, so
+ * `f BETWEEN 1 AND 1 AND f > 0` is not `f BETWEEN 1 AND 1` for it). Then {@link pinHolds} decides
+ * exactly as the compiled WHERE does, and a plan needs no closure of its own.
+ */
+export function pinOfWhere(where: Expr | null, types: ColumnTypes, params: readonly ParamValue[]): { pin: RoutePin | null; exact: boolean } {
+  if (where === null) return { pin: null, exact: false };
   try {
     let range: { column: string; lo: Bound | null; hi: Bound | null } | undefined;
-    for (const e of conjuncts(where, [])) {
+    const all = conjuncts(where, []);
+    let exact = true;
+    for (const e of all) {
       const c = constraintOf(e, types, params);
-      if (c === undefined) continue;
-      if ('eq' in c) return { kind: 'eq', column: c.column, values: c.eq };
+      if (c === undefined) {
+        exact = false;
+        continue;
+      }
+      if ('eq' in c) return { pin: { kind: 'eq', column: c.column, values: c.eq }, exact: all.length === 1 };
       if (range === undefined) range = { ...c };
-      else if (range.column === c.column) range = { column: c.column, lo: tighterLo(range.lo, c.lo), hi: tighterHi(range.hi, c.hi) };
+      else if (range.column === c.column) {
+        range = { column: c.column, lo: tighterLo(range.lo, c.lo), hi: tighterHi(range.hi, c.hi) };
+        if (FLOATING.has(types.get(c.column)!)) exact = false;
+      } else exact = false;
     }
-    return range === undefined ? null : { kind: 'range', ...range };
+    return range === undefined ? { pin: null, exact: false } : { pin: { kind: 'range', ...range }, exact };
   } catch {
-    return null;
+    return { pin: null, exact: false };
   }
+}
+
+/** `x` is above a range's lower end (true when unbounded). */
+export function aboveLo(x: CellValue, lo: Bound | null): boolean {
+  if (lo === null) return true;
+  const c = compareCells(x, lo.value);
+  return c > 0 || (c === 0 && lo.inclusive);
+}
+
+/** `x` is below a range's upper end (true when unbounded). */
+export function belowHi(x: CellValue, hi: Bound | null): boolean {
+  if (hi === null) return true;
+  const c = compareCells(x, hi.value);
+  return c < 0 || (c === 0 && hi.inclusive);
+}
+
+/** Whether `row` satisfies the pin (a NULL or absent cell never does, as in SQL). */
+export function pinHolds(pin: RoutePin, row: Row): boolean {
+  const x = row[pin.column];
+  if (x === null || x === undefined) return false;
+  if (pin.kind === 'range') return aboveLo(x, pin.lo) && belowHi(x, pin.hi);
+  for (const v of pin.values) if (compareCells(x, v) === 0) return true;
+  return false;
 }

@@ -8,7 +8,7 @@ import { LiveRegistry } from '../../../server/src/live/registry.js';
 import { cellKey } from '../../../server/src/live/routeIndex.js';
 import { compileWhere, type RowPredicate } from '../../../server/src/sql/compile.js';
 import { parseSql } from '../../../server/src/sql/parse.js';
-import { wherePin } from '../../../server/src/sql/pins.js';
+import { pinHolds, pinOfWhere, wherePin } from '../../../server/src/sql/pins.js';
 import type { Expr } from '../../../server/src/sql/ast.js';
 
 interface Conn { id: string; user: string }
@@ -114,5 +114,47 @@ describe('indexed routing', () => {
     registry.remove(subs[5]!);
     expect(names({ id: 55n, s: 'x', n: 1 }, null)).toEqual(['eq', 'scan']);
     expect([...(registry.routesFor('shared', '', 'app.t') ?? [])]).toHaveLength(101);
+  });
+});
+
+describe('exact pins (plans without a compiled WHERE)', () => {
+  const nanParams = fc.tuple(fc.oneof(fc.integer({ min: -4, max: 4 }), fc.constant(Number.NaN)), strLit.map((s) => s.slice(1, -1)));
+  const rowWithNaN: fc.Arbitrary<Row> = fc.tuple(row, fc.boolean()).map(([r, nan]) => (nan ? { ...r, f: Number.NaN } : r));
+
+  test('property: a pin marked exact decides every row as the compiled WHERE does', () => {
+    let exactSeen = 0;
+    fc.assert(
+      fc.property(fc.oneof(where, atom, fc.tuple(atom, atom).map(([a, b]) => `${a} AND ${b}`)), nanParams, fc.array(rowWithNaN, { minLength: 1, maxLength: 8 }), (w, p, rows) => {
+        let sub: Sub;
+        try {
+          sub = makeSub('s', w, p);
+        } catch {
+          return; // not compilable (e.g. NaN for an integer column): no plan is made
+        }
+        const { pin, exact } = pinOfWhere(sub.where, types, p);
+        expect(pin).toEqual(wherePin(sub.where, types, p));
+        if (!exact) return;
+        exactSeen++;
+        for (const r of rows) expect(pinHolds(pin!, r)).toBe(sub.matches(r));
+      }),
+      { numRuns: 1500 },
+    );
+    expect(exactSeen).toBeGreaterThan(150); // not vacuous
+  });
+
+  test('exact only when the pin is the whole WHERE', () => {
+    const exact = (sql: string, p: readonly ParamValue[] = []): boolean => pinOfWhere(makeSub('s', sql, p).where, types, p).exact;
+    expect(exact('id > 5')).toBe(true);
+    expect(exact('5 < id')).toBe(true);
+    expect(exact('id >= 1 AND id < 9 AND id <> 3')).toBe(false);
+    expect(exact('id >= 1 AND id < 9')).toBe(true);
+    expect(exact('id >= 1 AND n < 9')).toBe(false);
+    expect(exact('f >= 0 AND f < 1')).toBe(false); // a NaN cell would pass the intersected range
+    expect(exact('id IN (1, 2, NULL)')).toBe(true);
+    expect(exact('id = 1 AND n = 2')).toBe(false);
+    expect(exact('id > 1 OR id < 0')).toBe(false);
+    const pin = pinOfWhere(makeSub('s', 'id BETWEEN 2 AND 4', []).where, types, []).pin!;
+    expect([1n, 2n, 4n, 5n].map((id) => pinHolds(pin, { id }))).toEqual([false, true, true, false]);
+    expect(pinHolds(pin, { id: null })).toBe(false);
   });
 });
