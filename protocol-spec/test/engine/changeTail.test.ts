@@ -6,7 +6,10 @@
  */
 import fc from 'fast-check';
 import type { CommittedChange, Engine } from '../../server/src/engine/index.js';
-import { ChangeTail } from '../../server/src/engine/changeTail.js';
+import { ChangeTail, decodeChange } from '../../server/src/engine/changeTail.js';
+import { jsonExactRow } from '../../server/src/engine/changelog.js';
+import { rowJson, type TableMeta } from '../../server/src/engine/catalog.js';
+import type { Row } from '@kalam/link/protocol';
 import { admin, alice, bob, sql1, tempEngine } from './helpers.js';
 
 type Op =
@@ -181,5 +184,77 @@ describe('ChangeTail bounds', () => {
     expect(tail.bytes).toBe(0);
     tail.append(1, '', [14n].map(entry));
     expect(tail.read(table, '', 12n, 20n, 10)?.map((c) => c.seq)).toEqual([14n]);
+  });
+});
+
+describe('changes kept decoded at append', () => {
+  const table = {
+    tid: 7,
+    tableId: 'app.t',
+    kind: 'user',
+    types: new Map([
+      ['id', 'BigInt'],
+      ['n', 'Int'],
+      ['d', 'Double'],
+      ['s', 'Text'],
+      ['b', 'Boolean'],
+      ['j', 'Json'],
+      ['_seq', 'BigInt'],
+    ]),
+  } as unknown as TableMeta;
+  const cell = fc.oneof(
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(-0, NaN, Infinity, -Infinity),
+    fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }),
+    fc.string({ unit: 'binary', maxLength: 8 }),
+    fc.constantFrom('12', '-3'),
+    fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
+    fc.constant(undefined),
+  );
+  const anyRow = fc.dictionary(fc.constantFrom('id', 'n', 'd', 's', 'b', 'j', '_seq', 'extra', '__proto__'), cell, { maxKeys: 7 }) as fc.Arbitrary<Row>;
+  /** Rows as the engine stores them (each column its type, −0 and NaN included). */
+  const typedRow = fc.record(
+    {
+      id: fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }),
+      n: fc.option(fc.integer()),
+      d: fc.option(fc.double()),
+      s: fc.option(fc.string({ unit: 'binary', maxLength: 8 })),
+      b: fc.option(fc.boolean()),
+      _seq: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }),
+    },
+    { requiredKeys: ['id', '_seq'] },
+  ) as fc.Arbitrary<Row>;
+  const row = fc.oneof(typedRow, anyRow);
+
+  test('a row accepted as exact is what its log text decodes to, value for value (property)', () => {
+    let exact = 0;
+    fc.assert(
+      fc.property(row, fc.option(row), (n, o) => {
+        const accepted = jsonExactRow(table, n) && (o === null || jsonExactRow(table, o));
+        if (!accepted) return;
+        exact++;
+        const text = rowJson({ k: o === null ? 'insert' : 'update', o, n } as unknown as Row);
+        const kept = { seq: 5n, tableId: table.tableId, kind: table.kind, partition: 'alice', changeType: o === null ? 'insert' : 'update', oldRow: o, newRow: n };
+        // toStrictEqual tells -0 from 0, bigint from string and a missing key from an undefined one
+        expect(kept).toStrictEqual(decodeChange(table, 'alice', 5n, text));
+      }),
+      { numRuns: 1500 },
+    );
+    expect(exact).toBeGreaterThan(100);
+  });
+
+  test('a kept change is returned as is and accounted as a decoded entry', () => {
+    const change = { seq: 11n, tableId: table.tableId, kind: table.kind, partition: '', changeType: 'insert' as const, oldRow: null, newRow: { id: 1n } };
+    const text = rowJson({ k: 'insert', o: null, n: { id: 1n } } as unknown as Row);
+    const kept = new ChangeTail(10n, {});
+    kept.append(7, '', [{ seq: 11n, text, change }]);
+    const lazy = new ChangeTail(10n, {});
+    lazy.append(7, '', [{ seq: 11n, text }]);
+    expect(kept.read(table, '', 10n, 20n, 10)![0]).toBe(change);
+    expect(lazy.read(table, '', 10n, 20n, 10)![0]).toStrictEqual(change);
+    expect(kept.bytes).toBe(lazy.bytes);
   });
 });

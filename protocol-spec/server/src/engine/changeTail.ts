@@ -2,7 +2,9 @@
  * The newest change-log entries kept in memory, per table partition, so a catch-up of a recent
  * range (resume, snapshot → live) reads no RocksDB and parses each entry at most once however
  * many subscriptions replay it. Entries hold the exact JSON text written to the log and are
- * decoded by the same function as a RocksDB read, so both give identical changes. Bounded by
+ * decoded by the same function as a RocksDB read, so both give identical changes — or, when that
+ * decoding would give exactly the committed rows (changelog.ts jsonExactRow), the committed change
+ * itself, so a resume right after the writes parses nothing. Bounded by
  * entries and by an estimate of the heap they take; the oldest entries of the whole server leave
  * first.
  */
@@ -76,12 +78,16 @@ export class ChangeTail {
     return this.#bytes;
   }
 
-  /** Record committed entries of one partition (ascending seqs, after every earlier append). */
-  append(tid: number, partition: string, entries: readonly { readonly seq: SeqId; readonly text: string }[]): void {
+  /**
+   * Record committed entries of one partition (ascending seqs, after every earlier append).
+   * `change`, when given, must be exactly what decoding `text` gives; it is held instead of the text.
+   */
+  append(tid: number, partition: string, entries: readonly { readonly seq: SeqId; readonly text: string; readonly change?: CommittedChange }[]): void {
     const part = this.#part(tid, partition);
-    for (const { seq, text } of entries) {
-      const bytes = text.length + ENTRY_OVERHEAD;
-      part.entries.push({ seq, text, decoded: undefined, bytes });
+    for (const { seq, text, change } of entries) {
+      // accounted as a decoded entry is (see scan)
+      const bytes = text.length + ENTRY_OVERHEAD + (change === undefined ? 0 : Math.ceil(text.length * DECODED_FACTOR));
+      part.entries.push(change === undefined ? { seq, text, decoded: undefined, bytes } : { seq, text: undefined, decoded: change, bytes });
       this.#order.push(part);
       this.#size++;
       this.#bytes += bytes;

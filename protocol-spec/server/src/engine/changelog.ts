@@ -24,8 +24,45 @@ function refKey(tid: number, partition: string): string {
   return `${tid}\u0000${partition}`;
 }
 
-/** Encoded entries of one append, for {@link ChangeLog.applyAppend}. */
-export type AppendedEntries = readonly { readonly seq: SeqId; readonly text: string }[];
+/**
+ * Encoded entries of one append, for {@link ChangeLog.applyAppend}; `change` is the committed
+ * change itself when decoding `text` would give exactly it ({@link jsonExactRow}).
+ */
+export type AppendedEntries = readonly { readonly seq: SeqId; readonly text: string; readonly change?: CommittedChange }[];
+
+/**
+ * True when `row` comes back from its log text (rowJson → JSON.parse → reviveRow) as exactly
+ * these values: strings, booleans, nulls, finite numbers other than −0, and bigints in BIGINT
+ * columns, in a plain object. Anything else (−0, NaN, a bigint elsewhere, a nested object…) is
+ * decoded from the text.
+ */
+export function jsonExactRow(table: TableMeta, row: Row): boolean {
+  if (Object.getPrototypeOf(row) !== Object.prototype) return false;
+  for (const key of Object.keys(row)) {
+    const v = row[key];
+    const bigintColumn = table.types.get(key) === 'BigInt';
+    switch (typeof v) {
+      case 'string':
+        // reviveRow turns a string in a BIGINT column into a bigint
+        if (bigintColumn || key === '__proto__') return false;
+        break;
+      case 'boolean':
+        break;
+      case 'number':
+        if (!Number.isFinite(v) || Object.is(v, -0)) return false;
+        break;
+      case 'bigint':
+        if (!bigintColumn) return false;
+        break;
+      case 'object':
+        if (v !== null) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
 
 /** Change-log state and operations. Mutating operations must run under the engine's writer lock. */
 export class ChangeLog {
@@ -62,13 +99,20 @@ export class ChangeLog {
   /** Writes appending `changes` of one table partition (plus the new count); returns the entries for {@link applyAppend}. */
   appendWrites(table: TableMeta, partition: string, changes: readonly PendingChange[], out: KvWrite[]): AppendedEntries {
     const ref = partitionRef(table.tid, partition);
-    const entries: { seq: SeqId; text: string }[] = [];
+    const entries: { seq: SeqId; text: string; change?: CommittedChange }[] = [];
     for (const ch of changes) {
       // the text is kept for the in-memory tail: a string, not a pooled Buffer slice that would pin its slab
       const text = rowJson({ k: ch.changeType, o: ch.oldRow, n: ch.newRow } as unknown as Row);
       out.push({ type: 'put', key: seqKey(P.change, table.tid, partition, ch.seq), value: Buffer.from(text, 'utf8') });
       out.push({ type: 'put', key: Buffer.concat([Buffer.of(P.logOrder), u64(ch.seq)]), value: ref });
-      entries.push({ seq: ch.seq, text });
+      // the tail keeps the rows themselves when its text would decode to exactly them: a mass resume then parses nothing
+      // (dml builds these rows fresh per statement and nothing mutates a committed row)
+      const exact = (ch.oldRow === null || jsonExactRow(table, ch.oldRow)) && (ch.newRow === null || jsonExactRow(table, ch.newRow));
+      if (!exact) entries.push({ seq: ch.seq, text });
+      else {
+        const change: CommittedChange = { seq: ch.seq, tableId: table.tableId, kind: table.kind, partition, changeType: ch.changeType, oldRow: ch.oldRow, newRow: ch.newRow };
+        entries.push({ seq: ch.seq, text, change });
+      }
     }
     out.push({ type: 'put', key: COUNT_KEY, value: u64(BigInt(this.count + changes.length)) });
     return entries;
