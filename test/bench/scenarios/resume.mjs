@@ -7,7 +7,8 @@
  * to 0; by default the link's own first retry after a ready connection waits U[0, 100 ms)
  * (`firstRetryMaxDelayMs`), and that wait is part of the measured time. `serverCpuMs` /
  * `clientCpuMs`: CPU time of the server process (with the proxy) and of the client process over
- * the same interval. Distinct ranges
+ * the same interval. `wire`: when the resumed connection's bytes passed the proxy, per direction
+ * (first/last byte in ms after T0, bytes, reads) — who waited for whom. Distinct ranges
  * (default): the table's log holds subs × missed changes; `overlap`: only `missed`.
  */
 import { startKalam } from '../lib/kalamServer.mjs';
@@ -38,12 +39,16 @@ export async function run({ subs = 1000, missed = 10, jitter = true, overlap = f
     const cpu0 = process.cpuUsage();
     const t0 = nowMs();
     proxy.dropAll();
+    proxy.trace(t0);
     const resumed = child.wait('resumed', capMs).catch(async () => child.request({ cmd: 'report' }, 'resumed', 5_000));
     child.process.send({ cmd: 'dropped', t0, profile });
     const r = await resumed;
     const cpu = process.cpuUsage(cpu0);
     // CPU of this process (server + proxy) from the drop to all-ready: a figure the machine's other load does not inflate as much as wall time
     r.serverCpuMs = (cpu.user + cpu.system) / 1000;
+    r.serverSysMs = cpu.system / 1000;
+    // when the resumed connection's bytes passed the proxy (ms after T0): client → server (authenticate, subscribes), server → client
+    r.wire = proxy.traced;
     const prof = profiler ? await profiler.stop(`resume ${subs}`) : undefined;
     return { subs, missed, jitter, overlap, logEntries: ids.length, capMs, ...r, ...(prof ? { profile: prof } : {}) };
   } finally {
