@@ -72,6 +72,13 @@ export const LIVE_QUERY_COLUMNS: readonly ColumnDef[] = [
   { name: 'last_ping_at', dataType: 'Timestamp', notNull: false, primaryKey: false },
 ];
 
+/**
+ * Most writes per RocksDB batch. One batch of 10,000 rows (a burst of subscribes) builds a
+ * WriteBatch of ~1.5 MB plus native copies that the allocator keeps after the write: ~0.7 KB of
+ * RSS per row on top of the memtable's ~0.2 KB. Batches of 1,000 keep that transient memory small.
+ */
+const MAX_BATCH = 1000;
+
 /** RocksDB-backed `system.live_queries`. */
 export class LiveQueryStore {
   readonly #kv: NamespacedKv;
@@ -139,7 +146,10 @@ export class LiveQueryStore {
     return this.#failed;
   }
 
-  /** Writes issued in one burst (e.g. a socket closing with 1000 subscriptions) go out as one batch, in order. */
+  /**
+   * Writes issued in one burst (e.g. a socket closing with 1000 subscriptions) go out together, in
+   * order, as batches of at most {@link MAX_BATCH} (one queue task: a reader waits for all of them).
+   */
   #write(op: KvOp): void {
     this.#pending.push(op);
     if (this.#scheduled) return;
@@ -148,7 +158,7 @@ export class LiveQueryStore {
       this.#scheduled = false;
       const ops = this.#pending;
       this.#pending = [];
-      if (ops.length > 0) await this.#kv.batch(ops);
+      for (let i = 0; i < ops.length; i += MAX_BATCH) await this.#kv.batch(ops.length <= MAX_BATCH ? ops : ops.slice(i, i + MAX_BATCH));
     });
   }
 
