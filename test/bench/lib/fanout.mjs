@@ -2,8 +2,10 @@
  * Fan-out driver (tooling.md Part 2 method). This process is the server under test plus the
  * orchestrator; one forked child holds all C client connections. The child reports its slowest
  * client's progress every 5 ms; at most `window` broadcasts are in flight. `rate = 0` saturates
- * (throughput); `rate > 0` paces broadcasts per second (latency at a fixed load). Warm-up
- * broadcasts are excluded from every figure.
+ * (throughput); `rate > 0` paces broadcasts per second (latency at a fixed load); a transport
+ * whose writes come from its own writer process (`server.pace`, kalam) paces there instead, under
+ * the same window, and starts the measured phase's clocks through `onStart`. Warm-up broadcasts
+ * are excluded from every figure.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -39,12 +41,14 @@ export async function runFanout(o) {
   let sent = 0;
   let t0 = NaN;
   let cpu0 = null;
+  let ru0 = null;
   let pump = () => {};
   const events = new Map();
   const waitEvent = (name) => new Promise((resolve, reject) => events.set(name, { resolve, reject }));
   child.on('message', (msg) => {
     if (msg.ev === 'progress') {
       if (msg.min > minProgress) minProgress = msg.min;
+      server.progress?.(minProgress);
       pump();
       return;
     }
@@ -78,7 +82,7 @@ export async function runFanout(o) {
     // t0 marks the first measured broadcast: take it just before sending it.
     const sendSome = (n) => {
       while (n > 0) {
-        if (sent === o.warmup && Number.isNaN(t0)) { t0 = nowMs(); cpu0 = process.cpuUsage(); }
+        if (sent === o.warmup && Number.isNaN(t0)) { t0 = nowMs(); cpu0 = process.cpuUsage(); ru0 = process.resourceUsage(); }
         const chunk = sent < o.warmup ? Math.min(n, o.warmup - sent) : n;
         const k = server.send(chunk, sent);
         if (k <= 0) return;
@@ -95,6 +99,9 @@ export async function runFanout(o) {
       };
       server.onCapacity?.(() => pump());
       pump();
+    } else if (server.pace) {
+      // The transport's own writer process paces the writes (kalam: writer-child.mjs).
+      server.pace({ rate, total, warmup: o.warmup, window, onStart: () => { t0 = nowMs(); cpu0 = process.cpuUsage(); ru0 = process.resourceUsage(); } });
     } else {
       const interval = 1000 / rate;
       const tick = () => {
@@ -111,6 +118,7 @@ export async function runFanout(o) {
     clearTimeout(cap);
     clearTimeout(timer);
     const cpu = process.cpuUsage(cpu0 ?? undefined);
+    const ru = process.resourceUsage();
     const profile = profiler ? await profiler.stop(`server ${o.label}`) : undefined;
     const serverCpuMs = (cpu.user + cpu.system) / 1000;
     const wallMs = result.lastReceive - t0;
@@ -136,7 +144,8 @@ export async function runFanout(o) {
       serverUsPerDelivery: (serverCpuMs * 1000) / result.measured,
       serverSysUsPerDelivery: cpu.system / result.measured,
       clientUsPerDelivery: (result.clientCpuMs * 1000) / result.measured,
-      ...(server.extraStats ? server.extraStats() : {}),
+      serverSwitchesPerBroadcast: ru0 ? (ru.voluntaryContextSwitches + ru.involuntaryContextSwitches - ru0.voluntaryContextSwitches - ru0.involuntaryContextSwitches) / o.N : NaN,
+      ...(server.extraStats ? await server.extraStats() : {}),
       ...(profile ? { profile } : {}),
     };
   } finally {

@@ -46,12 +46,22 @@ export async function startServer({ rate, batch, inflight = 2, corkPatch = false
   const writer = await startWriter(kalam, groups);
   let pending = 0;
   let onCapacity = () => {};
-  const writeMs = [];
+  let writeMs = [];
+  let onMeasuring = () => {};
+  let progressWanted = false;
+  let statsReply = () => {};
   writer.on('message', (msg) => {
     if (msg.ev === 'inserted') {
       pending--;
       writeMs.push(msg.ms);
       onCapacity();
+    } else if (msg.ev === 'measuring') {
+      onMeasuring();
+      writer.send({ cmd: 'go' });
+    } else if (msg.ev === 'blocked') {
+      progressWanted = true;
+    } else if (msg.ev === 'stats') {
+      statsReply(msg.writeMs);
     } else if (msg.ev === 'error') {
       console.error(msg.message);
       process.exit(2);
@@ -71,8 +81,23 @@ export async function startServer({ rate, batch, inflight = 2, corkPatch = false
       writer.send({ cmd: 'insert', first: first + 1, n: k });
       return k;
     },
+    /**
+     * Paced runs: the writer child paces itself (see writer-child.mjs); `onStart` runs just before
+     * the first measured broadcast is posted.
+     */
+    pace({ rate: r, total, warmup, window, onStart }) {
+      onMeasuring = onStart;
+      writer.send({ cmd: 'pace', rate: r, total, warmup, window, inflight, batch: rowsPerInsert });
+    },
+    /** The slowest client's progress, forwarded only while the writer waits on the window. */
+    progress(min) {
+      if (!progressWanted) return;
+      progressWanted = false;
+      writer.send({ cmd: 'progress', min });
+    },
     /** INSERT round trips (request → response, which the server sends after commit + fan-out). */
-    extraStats() {
+    async extraStats() {
+      if (writeMs.length === 0) writeMs = await new Promise((resolve) => { statsReply = resolve; writer.send({ cmd: 'stats' }); });
       const { latencySummary } = statsModule;
       const w = latencySummary(Float64Array.from(writeMs.slice(Math.floor(writeMs.length / 5))));
       return { insertP50: w.p50, insertP99: w.p99, inserts: writeMs.length };
