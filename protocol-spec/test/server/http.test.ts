@@ -1,5 +1,7 @@
 /** HTTP API: health, login, SQL results and typed errors. */
-import { createUser, login, sqlRaw, startHarness, ADMIN_PASSWORD, type Harness } from './support/harness.js';
+import http from 'node:http';
+import net from 'node:net';
+import { Client, createUser, login, sql, sqlRaw, startHarness, ADMIN_PASSWORD, type Harness } from './support/harness.js';
 
 let h: Harness;
 
@@ -82,4 +84,41 @@ it('CORS: origins are reflected and preflights answered (any origin without an a
   expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
   const res = await fetch(`${h.url()}/health`, { headers: { origin: 'http://localhost:5173' } });
   expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+});
+
+it('an INSERT fans its change out to subscribers before it answers the writer', async () => {
+  await sql(h.url(), h.adminToken, 'CREATE SHARED TABLE h.order_probe (id INT PRIMARY KEY)');
+  const c = await Client.connect(h.wsUrl(), h.adminToken);
+  const writes: string[] = [];
+  const port = c.socket?.localPort;
+  const socketProto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (this: net.Socket, ...args: unknown[]) => void>;
+  const realWrite = socketProto._write;
+  const realWritev = socketProto._writev;
+  const realEnd = http.ServerResponse.prototype.end;
+  try {
+    c.subscribe('o', 'SELECT * FROM h.order_probe', {});
+    await c.next('subscription_ack');
+    await c.next('initial_data_batch');
+    socketProto._write = function (...args) {
+      if (this.remotePort === port) writes.push('change');
+      return realWrite.apply(this, args);
+    };
+    socketProto._writev = function (...args) {
+      if (this.remotePort === port) writes.push('change');
+      return realWritev.apply(this, args);
+    };
+    http.ServerResponse.prototype.end = function (this: http.ServerResponse, ...args: unknown[]) {
+      writes.push('response');
+      return (realEnd as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+    } as typeof realEnd;
+    await sql(h.url(), h.adminToken, 'INSERT INTO h.order_probe (id) VALUES (1)');
+    await c.next('change');
+    expect(writes).toEqual(['change', 'response']);
+  } finally {
+    socketProto._write = realWrite;
+    socketProto._writev = realWritev;
+    http.ServerResponse.prototype.end = realEnd;
+    c.ws.close();
+    await c.closed;
+  }
 });

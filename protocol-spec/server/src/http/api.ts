@@ -74,6 +74,9 @@ async function sql(rt: Runtime, req: IncomingMessage, res: ServerResponse): Prom
   const params = body['params'] ?? [];
   if (!Array.isArray(params)) throw new KalamError('INVALID_ARGUMENT', '"params" must be an array');
   const results = await rt.engine.execute(text, params as ParamValue[], principal);
+  // Let the commit's fan-out (sockets corked until the end of this tick) reach the subscribers
+  // first: the writer's acknowledgement is not on anyone's live path, the change frames are.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   sendJson(res, 200, {
     status: 'success',
     results: results.map((r) => ({
