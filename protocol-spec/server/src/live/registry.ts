@@ -21,6 +21,11 @@ export interface RoutedSubscription {
   readonly kind: 'user' | 'shared';
   /** Owner partition: the subscriber's user name for user tables, `''` for shared tables. */
   readonly partition: string;
+  /**
+   * Registration order among routed subscriptions, written by {@link LiveRegistry} only (−1: not
+   * routed). Kept on the subscription so the registry holds no map entry per subscription for it.
+   */
+  routeOrder: number;
 }
 
 /** Route key of a change or subscription: `user\0table` for user tables, `table` for shared ones. */
@@ -44,8 +49,6 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
   readonly #byUser = new Map<string, Map<string, C>>();
   readonly #routes = new Map<string, RouteIndex<S>>();
   readonly #byTable = new Map<string, Set<S>>();
-  /** Registration order of every routed subscription (its pin is asked of `pin` again on removal: no object per subscription). */
-  readonly #routed = new Map<S, number>();
   #order = 0;
   readonly #pinOf: ((sub: S) => RoutePin | null) | undefined;
 
@@ -100,9 +103,9 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
 
   /** Start routing live changes to `sub`. */
   addRoute(sub: S): void {
-    if (this.#routed.has(sub)) return;
+    if (sub.routeOrder >= 0) return;
     const pin = this.#pinOf?.(sub) ?? null;
-    this.#routed.set(sub, this.#order++);
+    sub.routeOrder = this.#order++;
     const key = routeKey(sub.kind, sub.partition, sub.tableId);
     let route = this.#routes.get(key);
     if (route === undefined) this.#routes.set(key, (route = new RouteIndex()));
@@ -111,7 +114,8 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
 
   /** Stop routing to `sub` and drop it from every index. Idempotent. */
   remove(sub: S): void {
-    if (this.#routed.delete(sub)) {
+    if (sub.routeOrder >= 0) {
+      sub.routeOrder = -1;
       const key = routeKey(sub.kind, sub.partition, sub.tableId);
       const route = this.#routes.get(key);
       if (route?.remove(sub, this.#pinOf?.(sub) ?? null) === true && route.size === 0) this.#routes.delete(key);
@@ -135,10 +139,9 @@ export class LiveRegistry<C extends RegisteredConnection, S extends RoutedSubscr
     if (!route.indexed) return route.all;
     const sets = route.candidates(oldRow, newRow);
     if (sets.length <= 1) return sets[0] ?? [];
-    const order = this.#routed;
     const found = new Set<S>();
     for (const set of sets) for (const sub of set) found.add(sub);
-    return [...found].sort((a, b) => order.get(a)! - order.get(b)!);
+    return [...found].sort((a, b) => a.routeOrder - b.routeOrder);
   }
 
   /** Every subscription on a table, any user, any state. */

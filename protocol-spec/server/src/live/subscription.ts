@@ -91,6 +91,8 @@ export class LiveSubscription {
   readonly createdAt = Date.now();
   /** `change` events delivered. */
   changes = 0;
+  /** Position in live routing order (the registry's; −1: not routed). */
+  routeOrder = -1;
   /** SeqId of the last event delivered to this subscription (next change's `prev_seq`), in wire form. */
   #last = ZERO;
   #state: State = 'starting';

@@ -143,7 +143,8 @@ export function pinOfWhere(where: Expr | null, types: ColumnTypes, params: reado
         if (FLOATING.has(types.get(c.column)!)) exact = false;
       } else exact = false;
     }
-    return range === undefined ? { pin: null, exact: false } : { pin: { kind: 'range', ...range }, exact };
+    // a literal, not a spread: a spread object keeps half its fields in a separate property array
+    return range === undefined ? { pin: null, exact: false } : { pin: { kind: 'range', column: range.column, lo: range.lo, hi: range.hi }, exact };
   } catch {
     return { pin: null, exact: false };
   }

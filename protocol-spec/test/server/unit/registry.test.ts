@@ -1,9 +1,9 @@
 import { LiveRegistry, routeKey } from '../../../server/src/live/registry.js';
 
 interface Conn { id: string; user: string }
-interface Sub { tableId: string; kind: 'user' | 'shared'; partition: string; name: string }
+interface Sub { tableId: string; kind: 'user' | 'shared'; partition: string; name: string; routeOrder: number }
 
-const sub = (name: string, kind: 'user' | 'shared', partition: string, tableId: string): Sub => ({ name, kind, partition, tableId });
+const sub = (name: string, kind: 'user' | 'shared', partition: string, tableId: string): Sub => ({ name, kind, partition, tableId, routeOrder: -1 });
 
 describe('LiveRegistry', () => {
   it('routes a user-table change only to that user\'s subscriptions on that table', () => {

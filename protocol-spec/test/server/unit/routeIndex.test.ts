@@ -12,7 +12,7 @@ import { pinHolds, pinOfWhere, wherePin } from '../../../server/src/sql/pins.js'
 import type { Expr } from '../../../server/src/sql/ast.js';
 
 interface Conn { id: string; user: string }
-interface Sub { tableId: string; kind: 'user' | 'shared'; partition: string; name: string; where: Expr | null; params: readonly ParamValue[]; matches: RowPredicate }
+interface Sub { tableId: string; kind: 'user' | 'shared'; partition: string; name: string; where: Expr | null; params: readonly ParamValue[]; matches: RowPredicate; routeOrder: number }
 
 const types = new Map<string, KalamDataType>([
   ['id', 'BigInt'], ['n', 'Int'], ['s', 'Text'], ['f', 'Double'], ['b', 'Boolean'], ['j', 'Json'], ['_seq', 'BigInt'],
@@ -62,7 +62,7 @@ const params = fc.tuple(fc.integer({ min: -4, max: 4 }), strLit.map((s) => s.sli
 function makeSub(name: string, sql: string, p: readonly ParamValue[]): Sub {
   const stmt = parseSql(`SELECT * FROM app.t WHERE ${sql}`)[0]!;
   if (stmt.type !== 'select') throw new Error('select expected');
-  return { tableId: 'app.t', kind: 'shared', partition: '', name, where: stmt.where, params: p, matches: compileWhere(stmt.where, types, p) };
+  return { tableId: 'app.t', kind: 'shared', partition: '', name, where: stmt.where, params: p, matches: compileWhere(stmt.where, types, p), routeOrder: -1 };
 }
 
 describe('indexed routing', () => {
