@@ -76,6 +76,7 @@ export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, se
   let closed = false;
   // Set by PING; the first inbound frame after it is reported once as LIFE (one event per ping, not per frame).
   let awaitingLife = false;
+  let corked = false;
 
   const decoder = new FrameDecoder(codecs, (decoded: DecodedFrame) => {
     if (closed) return;
@@ -150,6 +151,19 @@ export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, se
   function send(message: ClientMessage): boolean {
     if (closed || ws.readyState !== ReadyState.OPEN) return false;
     const frame = codec.encode(message);
+    if (!corked) {
+      // Node's `ws` writes each frame with its own syscall: hold its TCP socket until this task
+      // ends, so a burst (every subscription re-sent on ready) leaves in one writev.
+      const socket = (ws as { _socket?: Partial<Record<'cork' | 'uncork', () => void>> })._socket;
+      if (typeof socket?.cork === 'function') {
+        corked = true;
+        socket.cork();
+        queueMicrotask(() => {
+          corked = false;
+          socket.uncork?.();
+        });
+      }
+    }
     ws.send(frame);
     if (deps.onFrame !== undefined) {
       const subscriptionId = message.type === 'subscribe' ? message.subscription.id : 'subscription_id' in message ? message.subscription_id : undefined;
