@@ -8,6 +8,7 @@ import { parseSql } from '../sql/parse.js';
 import { pinHolds, pinOfWhere, type RoutePin } from '../sql/pins.js';
 import type { KvSnapshot } from '../store/kv.js';
 import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
+import type { SelectItem } from '../sql/ast.js';
 import { resolveTable, SYSTEM_NS } from './access.js';
 import { decodeRow, schemaFields, type Catalog, type TableMeta } from './catalog.js';
 import { readRowCount } from './rowcount.js';
@@ -43,6 +44,9 @@ export class Projection {
     return out;
   }
 }
+
+/** Key under which a table's `SELECT *` projection is also found (no projection key starts with it). */
+const STAR = '*';
 
 /** Projections by table object (a dropped table's go with it) and key. */
 const projections = new WeakMap<TableMeta, Map<string, Projection>>();
@@ -119,20 +123,38 @@ export function planLiveQuery(catalog: Catalog, sql: string, params: readonly Pa
   if (stmt.distinct) throw new KalamError('UNSUPPORTED', 'DISTINCT is not supported in live queries');
   if (stmt.items.some((i) => i.kind === 'agg')) throw new KalamError('UNSUPPORTED', 'aggregates are not supported in live queries');
   const { table, partition } = resolveTable(catalog, stmt.table, principal, 'read');
+  const projection = projectionFor(table, stmt.items);
+  const { pin, exact } = pinOfWhere(stmt.where, table.types, params);
+  // An exact pin is only made of constraints compileWhere accepts (pins.ts), so skipping it loses no error.
+  const predicate = exact ? null : compileWhere(stmt.where, table.types, params);
+  return new LivePlan(table, partition, predicate, projection, stmt.where !== null, pin);
+}
+
+/** The projection of a SELECT list; `SELECT *` (the usual live query) is looked up per table without rebuilding its column list. */
+function projectionFor(table: TableMeta, items: readonly SelectItem[]): Projection {
+  const star = items.length === 1 && items[0]!.kind === 'star';
+  if (star) {
+    const known = projections.get(table)?.get(STAR);
+    if (known !== undefined) return known;
+  }
   const cols: { out: string; col: string }[] = [];
+  const has = (key: 'out' | 'col', name: string): boolean => {
+    for (const c of cols) if (c[key] === name) return true;
+    return false;
+  };
   const add = (out: string, col: string): void => {
     if (col === '_seq') return;
     if (!table.byName.has(col)) throw new KalamError('INVALID_SQL', `unknown column ${col} in ${table.tableId}`);
-    if (!cols.some((c) => c.out === out)) cols.push({ out, col });
+    if (!has('out', out)) cols.push({ out, col });
   };
-  for (const item of stmt.items) {
+  for (const item of items) {
     if (item.kind === 'star') for (const c of table.columns) add(c.name, c.name);
     else if (item.kind === 'col') add(item.alias ?? item.name, item.name);
   }
-  for (const k of table.primaryKey) if (!cols.some((c) => c.col === k)) add(cols.some((c) => c.out === k) ? `${k}_pk` : k, k);
-  const predicate = compileWhere(stmt.where, table.types, params); // throws on a bad WHERE, exact pin or not
-  const { pin, exact } = pinOfWhere(stmt.where, table.types, params);
-  return new LivePlan(table, partition, exact ? null : predicate, projectionOf(table, cols), stmt.where !== null, pin);
+  for (const k of table.primaryKey) if (!has('col', k)) add(has('out', k) ? `${k}_pk` : k, k);
+  const p = projectionOf(table, cols);
+  if (star) projections.get(table)!.set(STAR, p);
+  return p;
 }
 
 /** Comparable bound value: numbers and bigints compare with each other, strings with strings. */

@@ -137,7 +137,7 @@ export function pinOfWhere(where: Expr | null, types: ColumnTypes, params: reado
         continue;
       }
       if ('eq' in c) return { pin: { kind: 'eq', column: c.column, values: c.eq }, exact: all.length === 1 };
-      if (range === undefined) range = { ...c };
+      if (range === undefined) range = c;
       else if (range.column === c.column) {
         range = { column: c.column, lo: tighterLo(range.lo, c.lo), hi: tighterHi(range.hi, c.hi) };
         if (FLOATING.has(types.get(c.column)!)) exact = false;
