@@ -246,6 +246,11 @@ describe('changes kept decoded at append', () => {
     expect(exact).toBeGreaterThan(100);
   });
 
+  test('rows with a long string are not kept (it may pin the statement text it was sliced from)', () => {
+    expect(jsonExactRow(table, { id: 1n, s: 'x'.repeat(12) })).toBe(true);
+    expect(jsonExactRow(table, { id: 1n, s: 'x'.repeat(13) })).toBe(false);
+  });
+
   test('a kept change is returned as is and accounted as a decoded entry', () => {
     const change = { seq: 11n, tableId: table.tableId, kind: table.kind, partition: '', changeType: 'insert' as const, oldRow: null, newRow: { id: 1n } };
     const text = rowJson({ k: 'insert', o: null, n: { id: 1n } } as unknown as Row);

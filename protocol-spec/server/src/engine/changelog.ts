@@ -30,10 +30,13 @@ function refKey(tid: number, partition: string): string {
  */
 export type AppendedEntries = readonly { readonly seq: SeqId; readonly text: string; readonly change?: CommittedChange }[];
 
+/** V8 copies shorter substrings instead of slicing (SlicedString::kMinLength). */
+const SLICED_STRING_MIN = 13;
+
 /**
  * True when `row` comes back from its log text (rowJson → JSON.parse → reviveRow) as exactly
- * these values: strings, booleans, nulls, finite numbers other than −0, and bigints in BIGINT
- * columns, in a plain object. Anything else (−0, NaN, a bigint elsewhere, a nested object…) is
+ * these values: short strings, booleans, nulls, finite numbers other than −0, and bigints in
+ * BIGINT columns, in a plain object. Anything else (−0, NaN, a bigint elsewhere, a nested object…) is
  * decoded from the text.
  */
 export function jsonExactRow(table: TableMeta, row: Row): boolean {
@@ -43,8 +46,9 @@ export function jsonExactRow(table: TableMeta, row: Row): boolean {
     const bigintColumn = table.types.get(key) === 'BigInt';
     switch (typeof v) {
       case 'string':
-        // reviveRow turns a string in a BIGINT column into a bigint
-        if (bigintColumn || key === '__proto__') return false;
+        // reviveRow turns a string in a BIGINT column into a bigint; a string of 13 or more
+        // characters may be V8's slice of the whole statement text, which the tail would keep alive
+        if (bigintColumn || key === '__proto__' || v.length >= SLICED_STRING_MIN) return false;
         break;
       case 'boolean':
         break;
