@@ -122,3 +122,26 @@ it('an INSERT fans its change out to subscribers before it answers the writer', 
     await c.closed;
   }
 });
+
+it('request bodies: chunked bodies are read whole; one growing past the limit is refused and the server carries on', async () => {
+  const post = (chunks: readonly string[]): Promise<{ status: number; body: string } | 'reset'> =>
+    new Promise((resolve) => {
+      const req = http.request(`${h.url()}/v1/api/sql`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}`, 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', () => resolve('reset'));
+      });
+      req.on('error', () => resolve('reset'));
+      for (const c of chunks) req.write(c);
+      req.end();
+    });
+  const whole = await post(['{"sql": "SELECT name ', 'FROM h.t WHERE id = 92233', '72036854775807"}']);
+  expect(whole).toMatchObject({ status: 200 });
+  expect(JSON.parse((whole as { body: string }).body).results[0].rows).toEqual([{ name: 'max' }]);
+  const big = 'x'.repeat(64 * 1024);
+  const refused = await post(['{"sql": "SELECT ', ...Array.from({ length: 20 }, () => big), '"}']);
+  if (refused !== 'reset') expect(refused.status).toBe(413);
+  expect((await sqlRaw(h.url(), h.adminToken, 'SELECT name FROM h.t WHERE id = 9223372036854775807')).body.results?.[0]?.rows).toEqual([{ name: 'max' }]);
+});

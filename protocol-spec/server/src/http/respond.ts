@@ -47,18 +47,43 @@ export function sendError(res: ServerResponse, e: unknown): void {
   sendJson(res, statusOf(err.code), { status: 'error', error: { code: err.code, message: err.message } });
 }
 
-/** Read a request body up to `maxBytes` (MESSAGE_TOO_LARGE beyond). */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * Read a request body up to `maxBytes` (MESSAGE_TOO_LARGE beyond; the request is then destroyed,
+ * as an abandoned read of it would be). Listens for `data`/`end` directly: a stream async
+ * iterator costs more than the rest of the body handling of a small INSERT.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > maxBytes) throw new KalamError('MESSAGE_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new KalamError('MESSAGE_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (declared > maxBytes) return Promise.reject(new KalamError('MESSAGE_TOO_LARGE', `request body exceeds ${maxBytes} bytes`));
+  if (req.destroyed) return Promise.reject(new Error('request closed before its body ended'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (err: Error | undefined): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err !== undefined) reject(err);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        settle(new KalamError('MESSAGE_TOO_LARGE', `request body exceeds ${maxBytes} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => settle(undefined);
+    const onError = (e: Error): void => settle(e);
+    const onClose = (): void => settle(new Error('request closed before its body ended'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /** Parse a JSON object body; INVALID_ARGUMENT when it is not one. */
