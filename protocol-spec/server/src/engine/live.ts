@@ -3,12 +3,12 @@
  * through the per-partition `_seq` index.
  */
 import { KalamError, type CellValue, type ParamValue, type Row, type SchemaField, type SeqId } from '@kalam/link/protocol';
+import type { SelectItem } from '../sql/ast.js';
 import { compileWhere, type RowPredicate } from '../sql/compile.js';
 import { parseSql } from '../sql/parse.js';
 import { pinHolds, pinOfWhere, type RoutePin } from '../sql/pins.js';
 import type { KvSnapshot } from '../store/kv.js';
 import { P, partitionPrefix, prefixRange, seqKey, seqOfKey } from '../store/keys.js';
-import type { SelectItem } from '../sql/ast.js';
 import { resolveTable, SYSTEM_NS } from './access.js';
 import { decodeRow, schemaFields, type Catalog, type TableMeta } from './catalog.js';
 import { readRowCount } from './rowcount.js';
