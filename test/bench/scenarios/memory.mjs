@@ -11,9 +11,10 @@
  *   It also counts V8's young generation grown by the burst's garbage (semi-spaces 1 → 32 MB, about
  *   3 KB per subscription at 10,000, bounded and reused by the next burst), which `gc()` does not
  *   shrink.
- * - `rssPerSub` (the headline): before and after the burst, the process is left idle until V8's
- *   own memory reducer (default flags, as any server runs) has returned the young generation to
- *   its size at start, then measured after GC. What is left is what the subscriptions keep.
+ * - `rssPerSub` (the headline): before and after the burst, the process idles (a `gc()` every
+ *   500 ms) until V8 itself, default flags, has shrunk the young generation back to its size at
+ *   start (see {@link reduced}); then measured after GC. What is left is what the subscriptions
+ *   keep. `rssPerConn` is still taken the old way (no target; it includes young-generation growth).
  */
 import { startKalam, JWT_SECRET } from '../lib/kalamServer.mjs';
 import { mintToken } from '../lib/jwt.mjs';
@@ -22,7 +23,7 @@ import { sleep } from '../lib/clock.mjs';
 import v8 from 'node:v8';
 
 const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-/** Young-generation capacity before any load: V8 grows it under allocation churn and its memory reducer returns it to this when idle. */
+/** Young-generation capacity before any load: V8 grows it under allocation churn and shrinks it back to this once allocation is low. */
 const NEW_SPACE_AT_START = newSpace();
 
 async function settled() {
@@ -31,7 +32,7 @@ async function settled() {
     await sleep(100);
   }
   const m = process.memoryUsage();
-    const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
   return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers, spaces, physical: v8.getHeapStatistics().total_physical_size };
 }
 
