@@ -4,7 +4,11 @@
  * row). After the parent drops the socket at time T0, it
  * reports when every subscription is ready again and has received its `missed` changes.
  *
- * IPC: {cmd:'start', url, token, subs, missed, jitter, overlap} → {ev:'ready'};
+ * Before the drop the subscriptions may first be live: with `warm` > 0 the parent writes `warm`
+ * changes per subscription and this process reports `warmed` once every one has been delivered.
+ *
+ * IPC: {cmd:'start', url, token, subs, missed, warm, jitter, overlap} → {ev:'ready'};
+ *      (warm > 0) → {ev:'warmed'} once subs × warm live inserts have arrived;
  *      {cmd:'dropped', t0, profile?} → {ev:'resumed', ...timings, clientProfile?}; {cmd:'exit'}.
  */
 import { nowMs } from './lib/clock.mjs';
@@ -12,6 +16,7 @@ import { nowMs } from './lib/clock.mjs';
 let link;
 let subscriptions = [];
 let pending = 0;
+let warmPending = 0;
 let t0 = NaN;
 let cpu0;
 /** With `profile`: a CPU profile of this (client) process over the measured interval. */
@@ -44,7 +49,7 @@ process.on('message', async (msg) => {
       });
       const ready = [];
       for (let k = 0; k < msg.subs; k++) {
-        const s = { afterDrop: 0, resets: 0, snapshotsAfterDrop: 0, ready: false, counted: false };
+        const s = { beforeDrop: 0, afterDrop: 0, resets: 0, snapshotsAfterDrop: 0, ready: false, counted: false };
         subscriptions.push(s);
         ready.push(new Promise((resolve, reject) => {
           const sql = msg.overlap ? `SELECT * FROM bench.rows WHERE id <> ${-1 - k}` : `SELECT * FROM bench.rows WHERE id >= ${k * 100} AND id < ${k * 100 + 100}`;
@@ -59,6 +64,9 @@ process.on('message', async (msg) => {
             else if (e.type === 'insert' && !Number.isNaN(t0)) {
               s.afterDrop++;
               if (s.afterDrop === msg.missed) { pending--; check(); }
+            } else if (e.type === 'insert') {
+              s.beforeDrop++;
+              if (s.beforeDrop === (msg.warm ?? 0) && --warmPending === 0) process.send({ ev: 'warmed' });
             } else if (e.type === 'reset' && !Number.isNaN(t0)) s.resets++;
             else if (e.type === 'snapshot' && !Number.isNaN(t0)) s.snapshotsAfterDrop++;
           });
@@ -66,6 +74,7 @@ process.on('message', async (msg) => {
       }
       await Promise.all(ready);
       pending = msg.subs;
+      warmPending = msg.warm > 0 ? msg.subs : 0;
       state = msg;
       process.send({ ev: 'ready' });
     } else if (msg.cmd === 'dropped') {

@@ -10,30 +10,46 @@
  * the same interval. `wire`: when the resumed connection's bytes passed the proxy, per direction
  * (first/last byte in ms after T0, bytes, reads) — who waited for whom. Distinct ranges
  * (default): the table's log holds subs × missed changes; `overlap`: only `missed`.
+ *
+ * `warm` (default 10): before the freeze, the subscriptions are live — `warm` changes per
+ * subscription are written and delivered first, so the drop finds what an application running for
+ * a while has (positions advanced by changes, not just by the snapshot; the link's change path
+ * already exercised) and the log also holds those changes ahead of the missed ones. `warm: 0` is
+ * the drop of a client that has never received a change (its first change events run cold code).
  */
 import { startKalam } from '../lib/kalamServer.mjs';
 import { startProxy } from '../lib/proxy.mjs';
 import { forkChild } from '../lib/child.mjs';
 import { nowMs, sleep } from '../lib/clock.mjs';
 
-export async function run({ subs = 1000, missed = 10, jitter = true, overlap = false, profile = false, capMs = 15_000 }) {
+export async function run({ subs = 1000, missed = 10, warm = 10, jitter = true, overlap = false, profile = false, capMs = 15_000 }) {
   const kalam = await startKalam();
   const proxy = await startProxy(kalam.server.port);
   const child = await forkChild('resume-child.mjs');
   try {
-    await child.request({ cmd: 'start', url: `http://127.0.0.1:${proxy.port}`, token: kalam.token, subs, missed, jitter, overlap }, 'ready', 120_000);
+    await child.request({ cmd: 'start', url: `http://127.0.0.1:${proxy.port}`, token: kalam.token, subs, missed, warm, jitter, overlap }, 'ready', 120_000);
+    // Rows `from..from+count` of every subscription's id range (overlap: ids from..from+count, which every subscription matches).
+    const rowIds = (from, count) => {
+      const ids = [];
+      if (overlap) for (let j = 0; j < count; j++) ids.push(from + j);
+      else for (let j = 0; j < count; j++) for (let k = 0; k < subs; k++) ids.push(k * 100 + from + j);
+      return ids;
+    };
+    const insert = async (ids) => {
+      for (let i = 0; i < ids.length; i += 1000) {
+        const values = ids.slice(i, i + 1000).map((id) => `(${id}, 't', 'b', 1.5)`).join(', ');
+        await kalam.sql(`INSERT INTO bench.rows (id, title, body, ts) VALUES ${values}`);
+      }
+    };
+    if (warm > 0) {
+      const warmed = child.wait('warmed', 60_000);
+      await insert(rowIds(50, warm));
+      await warmed;
+    }
     await sleep(200);
     proxy.freeze();
-    // `missed` rows inside every subscription's id range, 1000 rows per INSERT.
-    // (overlap: every subscription matches all `missed` rows, so the log holds only `missed` changes.)
-    const ids = [];
-    if (overlap) for (let j = 0; j < missed; j++) ids.push(j);
-    else for (let j = 0; j < missed; j++) for (let k = 0; k < subs; k++) ids.push(k * 100 + j);
-    for (let i = 0; i < ids.length; i += 1000) {
-      const chunk = ids.slice(i, i + 1000);
-      const values = chunk.map((id) => `(${id}, 't', 'b', 1.5)`).join(', ');
-      await kalam.sql(`INSERT INTO bench.rows (id, title, body, ts) VALUES ${values}`);
-    }
+    const ids = rowIds(0, missed);
+    await insert(ids);
     await sleep(100);
     const profiler = profile ? await (await import('../lib/profiler.mjs')).startProfiler() : null;
     const cpu0 = process.cpuUsage();
@@ -50,7 +66,7 @@ export async function run({ subs = 1000, missed = 10, jitter = true, overlap = f
     // when the resumed connection's bytes passed the proxy (ms after T0): client → server (authenticate, subscribes), server → client
     r.wire = proxy.traced;
     const prof = profiler ? await profiler.stop(`resume ${subs}`) : undefined;
-    return { subs, missed, jitter, overlap, logEntries: ids.length, capMs, ...r, ...(prof ? { profile: prof } : {}) };
+    return { subs, missed, warm, jitter, overlap, logEntries: ids.length + (overlap ? warm : warm * subs), capMs, ...r, ...(prof ? { profile: prof } : {}) };
   } finally {
     await child.exit();
     await proxy.close();

@@ -10,15 +10,18 @@ function resumeRow(r, metric, target) {
   const value = ok ? r.allReadyMs : NaN;
   return row({
     section: SECTION, metric, value, unit: 'ms', target: target ? '< 250 ms' : '(informational)', pass: target ? ok && value < 250 : null,
-    note: `${ok ? '' : `NOT DONE within ${r.capMs / 1000} s: ${r.inserts}/${expected} missed changes delivered${r.resets ? `, ${r.resets} resets` : ''}; `}log holds ${r.logEntries} changes; link after the drop: ${phases}`,
+    note: `${ok ? '' : `NOT DONE within ${r.capMs / 1000} s: ${r.inserts}/${expected} missed changes delivered${r.resets ? `, ${r.resets} resets` : ''}; `}log holds ${r.logEntries} changes; CPU from the drop to all-ready: server ${r.serverCpuMs?.toFixed(0)} ms, client ${r.clientCpuMs?.toFixed(0)} ms; link after the drop: ${phases}`,
   });
 }
 
 export async function run(ctx) {
-  const distinct = await ctx.measure({ kind: 'resume', subs: 1000, missed: 10 }, 'resume 1,000 subs × 10 missed changes (distinct rows, 10,000 in the log)');
-  const overlap = await ctx.measure({ kind: 'resume', subs: 1000, missed: 10, overlap: true }, 'resume 1,000 subs × the same 10 missed changes');
+  // Live subscriptions (10 changes each delivered before the drop: scenarios/resume.mjs `warm`), then a client that never saw a change.
+  const distinct = await ctx.measure({ kind: 'resume', subs: 1000, missed: 10 }, 'resume 1,000 live subs × 10 missed changes (distinct rows, 10,000 missed in the log)');
+  const cold = await ctx.measure({ kind: 'resume', subs: 1000, missed: 10, warm: 0 }, 'resume 1,000 subs that never received a change × 10 missed changes');
+  const overlap = await ctx.measure({ kind: 'resume', subs: 1000, missed: 10, overlap: true }, 'resume 1,000 live subs × the same 10 missed changes');
   return [
-    resumeRow(distinct, 'drop → 1,000 subs ready + 10 missed each (10,000 distinct changes)', true),
+    resumeRow(distinct, 'drop → 1,000 live subs ready + 10 missed each (10,000 distinct changes)', true),
+    resumeRow(cold, '  same, subs that had received no change before the drop (cold client change path)', false),
     resumeRow(overlap, '  same, all 1,000 subs missed the same 10 changes', false),
     row({ section: SECTION, metric: '  (link defaults: the first retry after a ready connection waits U[0, 100 ms), included)', value: NaN }),
   ];
