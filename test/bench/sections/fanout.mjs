@@ -71,7 +71,8 @@ export async function run(ctx) {
     ctx.log(`  server CPU breakdown failed: ${err?.stack ?? err}`);
   }
   const pacedCpuBase = { label: 'raw ws', value: paced.raw.serverUsPerDelivery };
-  rows.push(row({ section: SECTION, metric: 'server CPU µs/delivery, paced 20k/s: raw ws', value: paced.raw.serverUsPerDelivery, unit: 'µs' }));
+  // The same target on the raw limit: at 200 broadcasts/s each one pays the thread wake-ups of an idle process, which raw ws pays too.
+  rows.push(row({ section: SECTION, metric: 'server CPU µs/delivery, paced 20k/s: raw ws (the limit, for reference)', value: paced.raw.serverUsPerDelivery, unit: 'µs', target: '≤ 10 µs', pass: paced.raw.serverUsPerDelivery <= 10, note: 'the raw limit held to the same target: where it fails, the paced target is below what one broadcast every 5 ms costs on this machine' }));
   rows.push(row({ section: SECTION, metric: '  socket.io', value: paced.socketio.serverUsPerDelivery, unit: 'µs', baseline: pacedCpuBase }));
   rows.push(row({ section: SECTION, metric: '  graphql-ws', value: paced.graphqlws.serverUsPerDelivery, unit: 'µs', baseline: pacedCpuBase }));
   for (const [key, label] of [['paced1', '  kalam S=1 (200 writes/s)'], ['paced10', '  kalam 1,000 subs, 1 match/conn (200 writes/s)'], ['paced10all', '  kalam 1,000 subs, all match (20 writes/s)']]) {
