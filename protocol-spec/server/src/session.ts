@@ -24,6 +24,7 @@ import type { Principal } from './engine/types.js';
 import { admit, authError, authSuccess, verifyToken } from './auth/handshake.js';
 import { setDeadline, type CancelDeadline } from './auth/timers.js';
 import { TokenBucket } from './live/rateLimit.js';
+import { spliceChange, spliceChangeFramed, type EncodedChange, type WireSeq } from './live/encode.js';
 import { LiveSubscription, type SubscriptionHost } from './live/subscription.js';
 import { decodeInbound, outbound } from './transport/frames.js';
 import { namedTarget } from './transport/salvage.js';
@@ -35,6 +36,11 @@ export interface SessionTransport {
   /** Bytes queued but not yet written to the network (frames corked in this tick included). */
   readonly bufferedAmount: number;
   send(frame: Frame): void;
+  /**
+   * Send a complete binary WebSocket frame (header included, as {@link spliceChangeFramed} builds
+   * it) with one write. Optional: without it changes go through {@link send}.
+   */
+  sendFramed?(frame: Buffer): void;
   /** Write out frames corked in this tick now, so {@link bufferedAmount} counts only what the peer has not taken. */
   flush?(): void;
   close(code: number, reason: string): void;
@@ -349,7 +355,19 @@ export class Session implements SubscriptionHost {
   sendFrame(frame: Frame): void {
     if (this.#state === 'closed') return;
     const wire = outbound(frame, this.#protocol.compression);
-    const size = typeof wire === 'string' ? wire.length : wire.byteLength;
+    if (this.#fits(typeof wire === 'string' ? wire.length : wire.byteLength)) this.transport.send(wire);
+  }
+
+  /** {@link SubscriptionHost.sendChange}: uncompressed msgpack changes leave as one prebuilt WebSocket frame each. */
+  sendChange(encoded: EncodedChange, id: string, prevSeq: WireSeq | undefined): void {
+    if (this.#state === 'closed') return;
+    const framed = this.transport.sendFramed !== undefined && this.#protocol.compression === 'none' ? spliceChangeFramed(encoded, id, prevSeq) : undefined;
+    if (framed === undefined) this.sendFrame(spliceChange(encoded, id, prevSeq));
+    else if (this.#fits(framed.length)) this.transport.sendFramed!(framed);
+  }
+
+  /** False (and the connection closed with 4006) when `size` more bytes would overflow the outbound bound. */
+  #fits(size: number): boolean {
     const max = this.rt.config.limits.maxOutboundBytes;
     let buffered = this.transport.bufferedAmount;
     if (buffered > 0 && buffered + size > max) {
@@ -358,10 +376,10 @@ export class Session implements SubscriptionHost {
       buffered = this.transport.bufferedAmount;
       if (buffered > 0 && buffered + size > max) {
         this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer full');
-        return;
+        return false;
       }
     }
-    this.transport.send(wire);
+    return true;
   }
 
   /** auth_success / auth_error: always JSON text. */

@@ -73,34 +73,73 @@ export function spliceChange(encoded: EncodedChange, id: string, prevSeq: SeqId 
   switch (encoded.kind) {
     case 'json':
       return `{"subscription_id":${JSON.stringify(id)},${prev === undefined ? '' : prev.jsonMember}${encoded.tail}`;
-    case 'msgpack': {
-      const entries = encoded.entries + 1 + (prev === undefined ? 0 : 1);
-      const headerLen = entries <= 15 ? 1 : 3;
-      const idLen = Buffer.byteLength(id, 'utf8');
-      const idHeader = strHeaderLength(idLen);
-      const size = headerLen + SUB_KEY.length + idHeader + idLen + (prev === undefined ? 0 : PREV_KEY.length + 9) + encoded.tail.length;
-      const out = Buffer.allocUnsafe(size);
-      if (headerLen === 1) out[0] = 0x80 | entries;
-      else out.set(msgpackMapHeader(entries), 0);
-      let at = headerLen;
-      out.set(SUB_KEY, at);
-      at += SUB_KEY.length;
-      at = writeStrHeader(out, at, idLen);
-      at += out.write(id, at, 'utf8');
-      if (prev !== undefined) {
-        out.set(PREV_KEY, at);
-        at += PREV_KEY.length;
-        out.set(prev.msgpack, at);
-        at += 9;
-      }
-      out.set(encoded.tail, at);
-      return out;
-    }
+    case 'msgpack':
+      return spliceMsgpack(encoded, id, prev, false);
     case 'whole': {
       const message = prev === undefined ? { subscription_id: id, ...encoded.shared } : { subscription_id: id, prev_seq: prev.seq, ...encoded.shared };
       return encoded.codec.encode(message as ChangeMessage);
     }
   }
+}
+
+/**
+ * One subscriber's msgpack change as a complete server→client WebSocket binary frame (RFC 6455
+ * header, unmasked, then the payload) in ONE buffer, so the transport writes it with a single
+ * `write`: no per-frame header buffer, no two-chunk writev (see transport/ws.ts `sendFramed`).
+ * `undefined` when the change is not spliced msgpack.
+ */
+export function spliceChangeFramed(encoded: EncodedChange, id: string, prevSeq: WireSeq | undefined): Buffer | undefined {
+  if (encoded.kind !== 'msgpack') return undefined;
+  return spliceMsgpack(encoded, id, prevSeq, true);
+}
+
+/** Bytes of the header of an unmasked WebSocket frame carrying `n` payload bytes. */
+export function wsHeaderLength(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}
+
+/** Write the header of a final, unmasked binary WebSocket frame of `n` payload bytes at 0; returns its length. */
+export function writeWsBinaryHeader(out: Buffer, n: number): number {
+  out[0] = 0x82;
+  if (n < 126) {
+    out[1] = n;
+    return 2;
+  }
+  if (n < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+    return 4;
+  }
+  out[1] = 127;
+  out.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+  out.writeUInt32BE(n >>> 0, 6);
+  return 10;
+}
+
+/** The spliced msgpack payload; `framed`: with a WebSocket frame header in front of it. */
+function spliceMsgpack(encoded: Extract<EncodedChange, { kind: 'msgpack' }>, id: string, prev: WireSeq | undefined, framed: boolean): Buffer {
+  const entries = encoded.entries + 1 + (prev === undefined ? 0 : 1);
+  const headerLen = entries <= 15 ? 1 : 3;
+  const idLen = Buffer.byteLength(id, 'utf8');
+  const idHeader = strHeaderLength(idLen);
+  const size = headerLen + SUB_KEY.length + idHeader + idLen + (prev === undefined ? 0 : PREV_KEY.length + 9) + encoded.tail.length;
+  const out = Buffer.allocUnsafe(framed ? wsHeaderLength(size) + size : size);
+  let at = framed ? writeWsBinaryHeader(out, size) : 0;
+  if (headerLen === 1) out[at] = 0x80 | entries;
+  else out.set(msgpackMapHeader(entries), at);
+  at += headerLen;
+  out.set(SUB_KEY, at);
+  at += SUB_KEY.length;
+  at = writeStrHeader(out, at, idLen);
+  at += out.write(id, at, 'utf8');
+  if (prev !== undefined) {
+    out.set(PREV_KEY, at);
+    at += PREV_KEY.length;
+    out.set(prev.msgpack, at);
+    at += 9;
+  }
+  out.set(encoded.tail, at);
+  return out;
 }
 
 /** Bytes of a msgpack str header for `n` payload bytes. */

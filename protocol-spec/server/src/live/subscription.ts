@@ -28,6 +28,8 @@ export interface SubscriptionHost {
   readonly closed: boolean;
   send(message: ServerMessage): void;
   sendFrame(frame: Frame): void;
+  /** Send one subscriber's splice of a shared change (`prevSeq` undefined: omitted, KalamDB compat). */
+  sendChange?(encoded: EncodedChange, id: string, prevSeq: WireSeq | undefined): void;
   /** The subscription was acknowledged: persist its `system.live_queries` row. */
   acknowledged(sub: LiveSubscription): void;
   /** Start live routing to `sub`. */
@@ -341,10 +343,11 @@ export class LiveSubscription {
   }
 
   #deliver(encoded: EncodedChange, seq: WireSeq): void {
-    const frame = spliceChange(encoded, this.id, this.host.compat ? undefined : this.#last);
+    const prev = this.host.compat ? undefined : this.#last;
     this.#last = seq;
     this.changes++;
-    this.host.sendFrame(frame);
+    if (this.host.sendChange !== undefined) this.host.sendChange(encoded, this.id, prev);
+    else this.host.sendFrame(spliceChange(encoded, this.id, prev));
   }
 
   #ack(total: number, control: BatchControl, resumed: boolean | undefined): void {

@@ -18,6 +18,8 @@ export interface Corkable {
 export interface CorkSlot {
   readonly socket: Corkable;
   corked: boolean;
+  /** A frame was written to the socket uncorked in this tick ({@link TickCorker.firstOrCork}). */
+  touched?: boolean;
 }
 
 /** Corks sockets on first use in a tick and uncorks them all in one `process.nextTick`. */
@@ -27,6 +29,8 @@ export class TickCorker {
     const pending = this.#pending;
     this.#pending = [];
     for (const slot of pending) {
+      slot.touched = false;
+      if (!slot.corked) continue;
       slot.corked = false;
       // a no-op on a socket that was ended (end() uncorks) or destroyed meanwhile
       slot.socket.uncork();
@@ -45,7 +49,25 @@ export class TickCorker {
     if (slot.corked) return;
     slot.corked = true;
     slot.socket.cork();
+    if (slot.touched === true) return; // already pending
     if (this.#pending.length === 0) process.nextTick(this.#flush);
     this.#pending.push(slot);
+  }
+
+  /**
+   * True for the first frame of this tick to `slot`'s socket: write it now, uncorked (one write, no
+   * buffering — the common case of one change per socket per commit). Any later frame of the tick
+   * corks the socket (false), so a burst still leaves in one more write.
+   */
+  firstOrCork(slot: CorkSlot): boolean {
+    if (slot.corked) return false;
+    if (slot.touched === true) {
+      this.cork(slot);
+      return false;
+    }
+    slot.touched = true;
+    if (this.#pending.length === 0) process.nextTick(this.#flush);
+    this.#pending.push(slot);
+    return true;
   }
 }

@@ -9,7 +9,7 @@ import type { Compression, ProtocolOptions, Serialization } from '@kalam/link/pr
 import { bearerToken } from '../http/respond.js';
 import { Session, type SessionTransport } from '../session.js';
 import type { Runtime } from '../runtime.js';
-import { TickCorker, type Corkable } from './cork.js';
+import { TickCorker, type Corkable, type CorkSlot } from './cork.js';
 
 /** Path of the WebSocket endpoint. */
 export const WS_PATH = '/v1/ws';
@@ -79,9 +79,9 @@ export function attachWebSocket(server: Server, rt: Runtime): WebSocketEndpoint 
 }
 
 /** `socket` is the upgraded stream `ws` writes to: corked on first send in a tick, so a tick's frames leave in one write. */
-function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: Corkable, corker: TickCorker): SessionTransport {
+function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: Corkable & { write(chunk: Buffer): boolean }, corker: TickCorker): SessionTransport {
   const { remoteAddress = '', remotePort } = req.socket;
-  const slot = { socket, corked: false };
+  const slot: CorkSlot = { socket, corked: false, touched: false };
   const flushBytes = Math.max(1, Math.min(CORK_FLUSH_BYTES, rt.config.limits.maxOutboundBytes / 8));
   return {
     remoteAddress: remotePort === undefined ? remoteAddress : `${remoteAddress}:${remotePort}`,
@@ -94,6 +94,17 @@ function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: C
       corker.cork(slot);
       ws.send(frame);
       // a large burst leaves now, as it would uncorked: bufferedAmount (the 4006 bound) then counts only what the kernel refused
+      if (socket.writableLength >= flushBytes) corker.flush(slot);
+    },
+    sendFramed(frame) {
+      // ws.send on a socket that is not open drops the frame too (its Sender writes nothing)
+      if (ws.readyState !== ws.OPEN) return;
+      // the frame is complete (no deflate: perMessageDeflate is off), so it bypasses ws's Sender; order with ws's own writes holds (same socket, call order)
+      if (corker.firstOrCork(slot)) {
+        socket.write(frame);
+        return;
+      }
+      socket.write(frame);
       if (socket.writableLength >= flushBytes) corker.flush(slot);
     },
     flush() {
