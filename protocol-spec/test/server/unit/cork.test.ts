@@ -88,3 +88,25 @@ test('on a real socket: corked writes count as buffered, leave together, and an 
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('firstOrCork: the first frame of a tick goes out uncorked, the second corks the socket until the tick ends, and the next tick starts over', async () => {
+  const corker = new TickCorker();
+  const a = { socket: new FakeSocket(), corked: false };
+  expect(corker.firstOrCork(a)).toBe(true);
+  expect(a.socket.calls).toEqual([]);
+  expect(corker.firstOrCork(a)).toBe(false);
+  expect(corker.firstOrCork(a)).toBe(false);
+  expect(a.socket.calls).toEqual(['cork']);
+  corker.cork(a); // a ws.send in the same tick: already corked
+  await nextTick();
+  expect(a.socket.calls).toEqual(['cork', 'uncork']);
+  expect(a.socket.depth).toBe(0);
+  expect(corker.firstOrCork(a)).toBe(true); // a new tick
+  await nextTick();
+  expect(a.socket.calls).toEqual(['cork', 'uncork']);
+  // a ws.send first corks; a framed write after it in the same tick stays behind it, corked
+  corker.cork(a);
+  expect(corker.firstOrCork(a)).toBe(false);
+  await nextTick();
+  expect(a.socket.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
+});
