@@ -16,13 +16,16 @@
  * a while has (positions advanced by changes, not just by the snapshot; the link's change path
  * already exercised) and the log also holds those changes ahead of the missed ones. `warm: 0` is
  * the drop of a client that has never received a change (its first change events run cold code).
+ * `wide: true`: the missed rows carry the fan-out's 30-character title and 75-character body
+ * (lib/payload.mjs) instead of one-character strings.
  */
 import { startKalam } from '../lib/kalamServer.mjs';
 import { startProxy } from '../lib/proxy.mjs';
 import { forkChild } from '../lib/child.mjs';
 import { nowMs, sleep } from '../lib/clock.mjs';
+import { TITLE, BODY } from '../lib/payload.mjs';
 
-export async function run({ subs = 1000, missed = 10, warm = 10, jitter = true, overlap = false, profile = false, capMs = 15_000 }) {
+export async function run({ subs = 1000, missed = 10, warm = 10, wide = false, jitter = true, overlap = false, profile = false, capMs = 15_000 }) {
   const kalam = await startKalam();
   const proxy = await startProxy(kalam.server.port);
   const child = await forkChild('resume-child.mjs');
@@ -37,7 +40,8 @@ export async function run({ subs = 1000, missed = 10, warm = 10, jitter = true, 
     };
     const insert = async (ids) => {
       for (let i = 0; i < ids.length; i += 1000) {
-        const values = ids.slice(i, i + 1000).map((id) => `(${id}, 't', 'b', 1.5)`).join(', ');
+        const text = wide ? `'${TITLE}', '${BODY}'` : "'t', 'b'";
+        const values = ids.slice(i, i + 1000).map((id) => `(${id}, ${text}, 1.5)`).join(', ');
         await kalam.sql(`INSERT INTO bench.rows (id, title, body, ts) VALUES ${values}`);
       }
     };
@@ -66,7 +70,7 @@ export async function run({ subs = 1000, missed = 10, warm = 10, jitter = true, 
     // when the resumed connection's bytes passed the proxy (ms after T0): client → server (authenticate, subscribes), server → client
     r.wire = proxy.traced;
     const prof = profiler ? await profiler.stop(`resume ${subs}`) : undefined;
-    return { subs, missed, warm, jitter, overlap, logEntries: ids.length + (overlap ? warm : warm * subs), capMs, ...r, ...(prof ? { profile: prof } : {}) };
+    return { subs, missed, warm, wide, jitter, overlap, logEntries: ids.length + (overlap ? warm : warm * subs), capMs, ...r, ...(prof ? { profile: prof } : {}) };
   } finally {
     await child.exit();
     await proxy.close();
