@@ -45,6 +45,19 @@ interface Slot {
   encoding: number;
 }
 
+/** The change a pass is offering to its members, and what it has worked out for it so far. */
+interface Offering {
+  change: CommittedChange | undefined;
+  /** Its wire seq, made on first delivery. */
+  seq: WireSeq | undefined;
+  /** Stamp of this offer: a member reached through both the old and the new row takes it once. */
+  n: number;
+  /** Seq of the last change fully offered before this one. */
+  examined: bigint;
+  readonly outcomes: Map<LiveQueryPlan, Outcome | null>;
+  readonly encoded: Map<number, EncodedChange>;
+}
+
 /** Key range by plan (derived anew on every call): plans are shared, and a burst that resumes over several socket reads runs several passes. */
 const ranges = new WeakMap<LiveQueryPlan, KeyRange | null>();
 
@@ -122,6 +135,29 @@ class Pass {
     }
     let after = this.#slots.reduce((min, s) => (s.member.position < min ? s.member.position : min), this.#slots[0]!.member.position);
     let stamp = 0;
+    // one offer function per pass, reading the change in hand from `current` (not a closure per change)
+    const current: Offering = { change: undefined, seq: undefined, n: -1, examined: after, outcomes: new Map(), encoded: new Map() };
+    const offer = (s: Slot): void => {
+      if (s.stamp === current.n || s.left) return;
+      s.stamp = current.n;
+      const m = s.member;
+      if (m.stale) return this.#leave(s, 'alone');
+      const change = current.change!;
+      if (change.seq <= m.position) return;
+      if (m.host.congested) {
+        // leave exactly before this change: everything up to the previous one was examined
+        if (current.examined > m.position) m.position = current.examined;
+        return this.#leave(s, 'alone');
+      }
+      let outcome = current.outcomes.get(m.plan);
+      if (outcome === undefined) current.outcomes.set(m.plan, (outcome = classify(m.plan, change)));
+      if (outcome === null) return;
+      const key = s.encoding + (outcome.changeType === 'insert' ? 0 : outcome.changeType === 'update' ? 1 : 2);
+      let frame = current.encoded.get(key);
+      if (frame === undefined) current.encoded.set(key, (frame = encodeShared(m.host.codec, sharedChange(m.plan, outcome, change.seq, m.host.compat))));
+      m.position = change.seq;
+      m.deliverCaughtUp(frame, (current.seq ??= new WireSeq(change.seq)));
+    };
     for (;;) {
       const active = this.#active();
       if (active.length === 0) return;
@@ -146,34 +182,14 @@ class Pass {
         if (KalamError.is(e, 'CONFLICT')) return this.release('alone');
         throw e;
       }
-      const outcomes = new Map<LiveQueryPlan, Outcome | null>();
-      const encoded = new Map<number, EncodedChange>();
       let examined = after;
       for (const change of page) {
-        outcomes.clear();
-        encoded.clear();
-        const seq = new WireSeq(change.seq);
-        const n = stamp++;
-        const offer = (s: Slot): void => {
-          if (s.stamp === n || s.left) return;
-          s.stamp = n;
-          const m = s.member;
-          if (m.stale) return this.#leave(s, 'alone');
-          if (change.seq <= m.position) return;
-          if (m.host.congested) {
-            // leave exactly before this change: everything up to the previous one was examined
-            if (examined > m.position) m.position = examined;
-            return this.#leave(s, 'alone');
-          }
-          let outcome = outcomes.get(m.plan);
-          if (outcome === undefined) outcomes.set(m.plan, (outcome = classify(m.plan, change)));
-          if (outcome === null) return;
-          const key = s.encoding + (outcome.changeType === 'insert' ? 0 : outcome.changeType === 'update' ? 1 : 2);
-          let frame = encoded.get(key);
-          if (frame === undefined) encoded.set(key, (frame = encodeShared(m.host.codec, sharedChange(m.plan, outcome, change.seq, m.host.compat))));
-          m.position = change.seq;
-          m.deliverCaughtUp(frame, seq);
-        };
+        current.change = change;
+        current.seq = undefined;
+        current.n = stamp++;
+        current.examined = examined;
+        if (current.outcomes.size > 0) current.outcomes.clear();
+        if (current.encoded.size > 0) current.encoded.clear();
         if (change.newRow !== null) index.collect(change.newRow, offer);
         if (change.oldRow !== null) index.collect(change.oldRow, offer);
         examined = change.seq;
