@@ -24,7 +24,7 @@ import type { Principal } from './engine/types.js';
 import { admit, authError, authSuccess, verifyToken } from './auth/handshake.js';
 import { setDeadline, type CancelDeadline } from './auth/timers.js';
 import { TokenBucket } from './live/rateLimit.js';
-import { spliceChange, spliceChangeFramed, type EncodedChange, type WireSeq } from './live/encode.js';
+import { frameBinary, spliceChange, spliceChangeFramed, type EncodedChange, type WireSeq } from './live/encode.js';
 import { LiveSubscription, type SubscriptionHost } from './live/subscription.js';
 import { decodeInbound, outbound } from './transport/frames.js';
 import { namedTarget } from './transport/salvage.js';
@@ -55,6 +55,8 @@ export interface UpgradeAuth {
 type SessionState = 'auth_pending' | 'authenticating' | 'ready' | 'closed';
 
 const JSON_NONE: ProtocolOptions = { serialization: 'json', compression: 'none' };
+/** Binary frames up to this size are sent as one prebuilt WebSocket frame (a copy); larger ones go through `ws`. */
+const COPY_FRAMED_MAX_BYTES = 4096;
 /** Shared by every subscription without params (one empty array, not one each). */
 const NO_PARAMS: readonly ParamValue[] = Object.freeze([]);
 
@@ -355,7 +357,11 @@ export class Session implements SubscriptionHost {
   sendFrame(frame: Frame): void {
     if (this.#state === 'closed') return;
     const wire = outbound(frame, this.#protocol.compression);
-    if (this.#fits(typeof wire === 'string' ? wire.length : wire.byteLength)) this.transport.send(wire);
+    if (typeof wire !== 'string' && wire.byteLength <= COPY_FRAMED_MAX_BYTES && this.transport.sendFramed !== undefined) {
+      // a small binary frame (an ack, a short batch) costs less copied behind its header than through ws's Sender
+      const framed = frameBinary(wire);
+      if (this.#fits(framed.length)) this.transport.sendFramed(framed);
+    } else if (this.#fits(typeof wire === 'string' ? wire.length : wire.byteLength)) this.transport.send(wire);
   }
 
   /** {@link SubscriptionHost.sendChange}: uncompressed msgpack changes leave as one prebuilt WebSocket frame each. */

@@ -116,6 +116,13 @@ export function writeWsBinaryHeader(out: Buffer, n: number): number {
   return 10;
 }
 
+/** `payload` as a complete binary WebSocket frame in one new buffer (header, then a copy of the payload). */
+export function frameBinary(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(wsHeaderLength(payload.byteLength) + payload.byteLength);
+  out.set(payload, writeWsBinaryHeader(out, payload.byteLength));
+  return out;
+}
+
 /** The spliced msgpack payload; `framed`: with a WebSocket frame header in front of it. */
 function spliceMsgpack(encoded: Extract<EncodedChange, { kind: 'msgpack' }>, id: string, prev: WireSeq | undefined, framed: boolean): Buffer {
   const entries = encoded.entries + 1 + (prev === undefined ? 0 : 1);

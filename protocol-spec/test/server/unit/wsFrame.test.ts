@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import * as wsModule from 'ws';
 import { createCodec, type ChangeMessage } from '@kalam/link/protocol';
-import { encodeShared, spliceChange, spliceChangeFramed, WireSeq, wsHeaderLength, writeWsBinaryHeader, type SharedChange } from '../../../server/src/live/encode.js';
+import { encodeShared, frameBinary, spliceChange, spliceChangeFramed, WireSeq, wsHeaderLength, writeWsBinaryHeader, type SharedChange } from '../../../server/src/live/encode.js';
 
 interface FrameOptions { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }
 // ws's own frame builder (ws exports Sender; @types/ws does not declare it)
@@ -50,4 +50,17 @@ test('JSON changes are never framed here (they are text frames)', () => {
   const json = createCodec('json');
   const encoded = encodeShared(json, { type: 'change', change_type: 'insert', rows: [{ id: 1 }], seq: 2n });
   expect(spliceChangeFramed(encoded, 's', undefined)).toBeUndefined();
+});
+
+test('frameBinary (small acks and batches) is ws framing of a copy of the payload', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 70_000 }), (bytes) => {
+      const payload = Buffer.from(bytes);
+      const framed = frameBinary(payload);
+      expect(framed).toEqual(wsBytes(payload));
+      framed.writeUInt8(framed.readUInt8(framed.length - 1) ^ 0xff, framed.length - 1); // a copy: the caller's payload is not touched
+      if (payload.length > 0) expect(payload).toEqual(Buffer.from(bytes));
+    }),
+    { numRuns: 100 },
+  );
 });
