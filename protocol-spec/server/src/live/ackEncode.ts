@@ -5,7 +5,8 @@
  * per-subscription fields are written directly. Maps are named, so key order is free.
  */
 import type { BatchControl, Codec, SchemaField, SubscriptionAckMessage } from '@kalam/link/protocol';
-import { msgpackStr, startsWithAt, writeStrHeader } from './encode.js';
+import { msgpackStr, startsWithAt } from './encode.js';
+import { writeStrHeader } from './msgpackHeaders.js';
 
 /** Encoded `schema` map entries (key + value), by schema array, per codec. */
 const schemaEntries = new WeakMap<readonly SchemaField[], WeakMap<Codec, Uint8Array | null>>();

@@ -8,6 +8,7 @@
  */
 import type { ChangeMessage, Codec, Frame, SeqId } from '@kalam/link/protocol';
 import { fastPathAgrees, writeSharedChange } from './msgpackChange.js';
+import { strHeaderLength, writeStrHeader } from './msgpackHeaders.js';
 
 /** The shared part of a change, without `subscription_id` and `prev_seq`. */
 export type SharedChange = Omit<ChangeMessage, 'subscription_id' | 'prev_seq'>;
@@ -147,29 +148,6 @@ function spliceMsgpack(encoded: Extract<EncodedChange, { kind: 'msgpack' }>, id:
   }
   out.set(encoded.tail, at);
   return out;
-}
-
-/** Bytes of a msgpack str header for `n` payload bytes. */
-function strHeaderLength(n: number): number {
-  return n <= 31 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5;
-}
-
-/** Write the msgpack str header for `n` payload bytes at `at`; returns the offset after it. */
-export function writeStrHeader(out: Buffer, at: number, n: number): number {
-  if (n <= 31) out[at++] = 0xa0 | n;
-  else if (n <= 0xff) {
-    out[at++] = 0xd9;
-    out[at++] = n;
-  } else if (n <= 0xffff) {
-    out[at++] = 0xda;
-    out.writeUInt16BE(n, at);
-    at += 2;
-  } else {
-    out[at++] = 0xdb;
-    out.writeUInt32BE(n, at);
-    at += 4;
-  }
-  return at;
 }
 
 function msgpackMapHeader(n: number): Uint8Array {

@@ -8,6 +8,7 @@
  */
 import type { ChangeMessage, Codec, Row } from '@kalam/link/protocol';
 import type { SharedChange } from './encode.js';
+import { writeSizedHeader, writeStrHeader } from './msgpackHeaders.js';
 
 const UINT64_MAX = (1n << 64n) - 1n;
 const INT64_MIN = -(1n << 63n);
@@ -48,19 +49,7 @@ function str(s: string): boolean {
   if (LONE_SURROGATE.test(s)) return false;
   const n = Buffer.byteLength(s, 'utf8');
   room(5 + n);
-  if (n < 32) buf[at++] = 0xa0 | n;
-  else if (n < 0x100) {
-    buf[at++] = 0xd9;
-    buf[at++] = n;
-  } else if (n < 0x10000) {
-    buf[at++] = 0xda;
-    buf.writeUInt16BE(n, at);
-    at += 2;
-  } else {
-    buf[at++] = 0xdb;
-    buf.writeUInt32BE(n, at);
-    at += 4;
-  }
+  at = writeStrHeader(buf, at, n);
   at += buf.write(s, at, 'utf8');
   return true;
 }
@@ -172,18 +161,7 @@ function value(v: unknown, depth: number): boolean {
 function bin(v: Uint8Array): boolean {
   const n = v.byteLength;
   room(5 + n);
-  if (n < 0x100) {
-    buf[at++] = 0xc4;
-    buf[at++] = n;
-  } else if (n < 0x10000) {
-    buf[at++] = 0xc5;
-    buf.writeUInt16BE(n, at);
-    at += 2;
-  } else {
-    buf[at++] = 0xc6;
-    buf.writeUInt32BE(n, at);
-    at += 4;
-  }
+  at = writeSizedHeader(buf, at, n, 0xc4);
   buf.set(v, at);
   at += n;
   return true;
