@@ -78,9 +78,13 @@ export class LivePlan implements LiveQueryPlan {
     readonly routePin: RoutePin | null,
   ) {}
 
+  /** Worked out on first use (catch-up passes); null: none. */
+  #keyRange: KeyRange | null | undefined;
+
   /** A bound every matching row satisfies (from the route pin), for indexes. */
   get keyRange(): KeyRange | undefined {
-    return keyRangeOfPin(this.routePin);
+    if (this.#keyRange === undefined) this.#keyRange = keyRangeOfPin(this.routePin) ?? null;
+    return this.#keyRange ?? undefined;
   }
 
   get tableId(): string {

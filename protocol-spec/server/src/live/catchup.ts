@@ -8,7 +8,7 @@
  * and continues alone.
  */
 import { KalamError, type Codec } from '@kalam/link/protocol';
-import { keyRangeOfPlan, type KeyRange } from '../engine/live.js';
+import { keyRangeOfPlan } from '../engine/live.js';
 import type { CommittedChange, Engine, LiveQueryPlan } from '../engine/types.js';
 import { classify, sharedChange, type Outcome } from './changes.js';
 import { encodeShared, WireSeq, type EncodedChange } from './encode.js';
@@ -56,15 +56,6 @@ interface Offering {
   examined: bigint;
   readonly outcomes: Map<LiveQueryPlan, Outcome | null>;
   readonly encoded: Map<number, EncodedChange>;
-}
-
-/** Key range by plan (derived anew on every call): plans are shared, and a burst that resumes over several socket reads runs several passes. */
-const ranges = new WeakMap<LiveQueryPlan, KeyRange | null>();
-
-function rangeOf(plan: LiveQueryPlan): KeyRange | undefined {
-  let r = ranges.get(plan);
-  if (r === undefined) ranges.set(plan, (r = keyRangeOfPlan(plan) ?? null));
-  return r ?? undefined;
 }
 
 /** Open passes (still collecting members this tick), by engine and table partition. */
@@ -124,7 +115,7 @@ class Pass {
 
   async run(): Promise<void> {
     const { engine } = this;
-    const index = new RangeIndex(this.#slots, (s) => rangeOf(s.member.plan));
+    const index = new RangeIndex(this.#slots, (s) => keyRangeOfPlan(s.member.plan));
     const encodings = new Map<string, number>();
     for (const s of this.#slots) {
       const { plan, host } = s.member;
