@@ -15,7 +15,7 @@ import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../engine
 import { classify, sharedChange, type Outcome } from './changes.js';
 import { encodeAckMsgpack } from './ackEncode.js';
 import { joinCatchUp } from './catchup.js';
-import { encodeShared, spliceChange, WireSeq, type EncodedChange } from './encode.js';
+import { encodeShared, WireSeq, type EncodedChange } from './encode.js';
 
 /** What a subscription needs from its connection and the server. */
 export interface SubscriptionHost {
@@ -29,7 +29,7 @@ export interface SubscriptionHost {
   send(message: ServerMessage): void;
   sendFrame(frame: Frame): void;
   /** Send one subscriber's splice of a shared change (`prevSeq` undefined: omitted, KalamDB compat). */
-  sendChange?(encoded: EncodedChange, id: string, prevSeq: WireSeq | undefined): void;
+  sendChange(encoded: EncodedChange, id: string, prevSeq: WireSeq | undefined): void;
   /** The subscription was acknowledged: persist its `system.live_queries` row. */
   acknowledged(sub: LiveSubscription): void;
   /** Start live routing to `sub`. */
@@ -346,8 +346,7 @@ export class LiveSubscription {
     const prev = this.host.compat ? undefined : this.#last;
     this.#last = seq;
     this.changes++;
-    if (this.host.sendChange !== undefined) this.host.sendChange(encoded, this.id, prev);
-    else this.host.sendFrame(spliceChange(encoded, this.id, prev));
+    this.host.sendChange(encoded, this.id, prev);
   }
 
   #ack(total: number, control: BatchControl, resumed: boolean | undefined): void {

@@ -100,10 +100,7 @@ function transportOf(rt: Runtime, ws: WebSocket, req: IncomingMessage, socket: C
       // ws.send on a socket that is not open drops the frame too (its Sender writes nothing)
       if (ws.readyState !== ws.OPEN) return;
       // the frame is complete (no deflate: perMessageDeflate is off), so it bypasses ws's Sender; order with ws's own writes holds (same socket, call order)
-      if (corker.firstOrCork(slot)) {
-        socket.write(frame);
-        return;
-      }
+      corker.firstOrCork(slot);
       socket.write(frame);
       if (socket.writableLength >= flushBytes) corker.flush(slot);
     },

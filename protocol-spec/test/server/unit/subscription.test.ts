@@ -5,7 +5,7 @@
  */
 import { createCodec, KalamError, type ChangeMessage, type Frame, type Row, type ServerMessage, type SubscriptionOptions } from '@kalam/link/protocol';
 import type { CommittedChange, Engine, LiveQueryPlan, Snapshot } from '../../../server/src/engine/types.js';
-import { WireSeq } from '../../../server/src/live/encode.js';
+import { spliceChange, WireSeq } from '../../../server/src/live/encode.js';
 import { LiveSubscription, type FanoutMemo, type SubscriptionHost } from '../../../server/src/live/subscription.js';
 
 const codec = createCodec('msgpack');
@@ -71,6 +71,9 @@ function setup(
     closed: false,
     send: (m) => out.push(codec.decode(codec.encode(m)) as ServerMessage),
     sendFrame: (f: Frame) => out.push(codec.decode(f) as ServerMessage),
+    sendChange(encoded, id, prev) {
+      this.sendFrame(spliceChange(encoded, id, prev));
+    },
     acknowledged: () => undefined,
     goLive: () => {
       isLive = true;
