@@ -51,12 +51,14 @@ export class RecordingWs {
   readonly sockets: WebSocket[] = [];
   readonly WebSocket: WebSocketConstructor;
 
-  constructor() {
+  /** `onSocket`: called with every socket the client opens, as it is created. */
+  constructor(onSocket?: (socket: WebSocket) => void) {
     const sockets = this.sockets;
     this.WebSocket = class extends WebSocket {
       constructor(url: string) {
         super(url);
         sockets.push(this);
+        onSocket?.(this);
       }
     } as unknown as WebSocketConstructor;
   }
