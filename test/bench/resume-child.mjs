@@ -82,6 +82,18 @@ process.on('message', async (msg) => {
       cpu0 = process.cpuUsage();
       t0 = msg.t0;
       check();
+    } else if (msg.cmd === 'rearm') {
+      // a rehearsal resume is over: count the next drop from scratch
+      t0 = NaN;
+      done = null;
+      pending = state.subs;
+      for (const k of Object.keys(marks)) delete marks[k];
+      for (const s of subscriptions) {
+        s.afterDrop = 0;
+        s.resets = 0;
+        s.snapshotsAfterDrop = 0;
+      }
+      process.send({ ev: 'rearmed' });
     } else if (msg.cmd === 'report') {
       const statuses = {};
       for (const info of link.listSubscriptions()) statuses[info.status] = (statuses[info.status] ?? 0) + 1;
