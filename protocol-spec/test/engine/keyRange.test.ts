@@ -80,7 +80,7 @@ test('property: every plan a row matches is an index candidate for it', () => {
   for (let i = 0; i < 2000; i++) {
     const row: Row = { id: value('id'), n: value('n'), d: value('d'), s: value('s'), _seq: 1n };
     const candidates = new Set<LiveQueryPlan>();
-    index.collect(row, (p) => candidates.add(p));
+    index.collect(row, { offer: (p) => candidates.add(p) });
     for (const p of plans) {
       if (!p.matches(row)) continue;
       matched++;

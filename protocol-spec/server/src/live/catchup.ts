@@ -12,7 +12,7 @@ import { keyRangeOfPlan } from '../engine/live.js';
 import type { CommittedChange, Engine, LiveQueryPlan } from '../engine/types.js';
 import { classify, sharedChange, type Outcome } from './changes.js';
 import { encodeShared, WireSeq, type EncodedChange } from './encode.js';
-import { RangeIndex } from './rangeIndex.js';
+import { RangeIndex, type CandidateSink } from './rangeIndex.js';
 
 /** What the pass needs from a catching-up subscription. */
 export interface CatchUpMember {
@@ -87,9 +87,11 @@ export function joinCatchUp(member: CatchUpMember): Promise<CatchUpEnd> {
   return pass.add(member);
 }
 
-class Pass {
+class Pass implements CandidateSink<Slot> {
   readonly #slots: Slot[] = [];
   #checked = 0;
+  /** The change being offered; {@link offer} reads it (offer is a method so every pass shares one call target). */
+  readonly #current: Offering = { change: undefined, seq: undefined, n: -1, examined: 0n, outcomes: new Map(), encoded: new Map() };
 
   /** True when members joined since the last call. */
   joinedSinceCheck(): boolean {
@@ -126,29 +128,8 @@ class Pass {
     }
     let after = this.#slots.reduce((min, s) => (s.member.position < min ? s.member.position : min), this.#slots[0]!.member.position);
     let stamp = 0;
-    // one offer function per pass, reading the change in hand from `current` (not a closure per change)
-    const current: Offering = { change: undefined, seq: undefined, n: -1, examined: after, outcomes: new Map(), encoded: new Map() };
-    const offer = (s: Slot): void => {
-      if (s.stamp === current.n || s.left) return;
-      s.stamp = current.n;
-      const m = s.member;
-      if (m.stale) return this.#leave(s, 'alone');
-      const change = current.change!;
-      if (change.seq <= m.position) return;
-      if (m.host.congested) {
-        // leave exactly before this change: everything up to the previous one was examined
-        if (current.examined > m.position) m.position = current.examined;
-        return this.#leave(s, 'alone');
-      }
-      let outcome = current.outcomes.get(m.plan);
-      if (outcome === undefined) current.outcomes.set(m.plan, (outcome = classify(m.plan, change)));
-      if (outcome === null) return;
-      const key = s.encoding + (outcome.changeType === 'insert' ? 0 : outcome.changeType === 'update' ? 1 : 2);
-      let frame = current.encoded.get(key);
-      if (frame === undefined) current.encoded.set(key, (frame = encodeShared(m.host.codec, sharedChange(m.plan, outcome, change.seq, m.host.compat))));
-      m.position = change.seq;
-      m.deliverCaughtUp(frame, (current.seq ??= new WireSeq(change.seq)));
-    };
+    const current = this.#current;
+    current.examined = after;
     for (;;) {
       const active = this.#active();
       if (active.length === 0) return;
@@ -181,14 +162,38 @@ class Pass {
         current.examined = examined;
         if (current.outcomes.size > 0) current.outcomes.clear();
         if (current.encoded.size > 0) current.encoded.clear();
-        if (change.newRow !== null) index.collect(change.newRow, offer);
-        if (change.oldRow !== null) index.collect(change.oldRow, offer);
+        if (change.newRow !== null) index.collect(change.newRow, this);
+        if (change.oldRow !== null) index.collect(change.oldRow, this);
         examined = change.seq;
       }
       const last = page[page.length - 1];
       after = page.length < PAGE || last === undefined ? head : last.seq;
       for (const s of this.#slots) if (!s.left && s.member.position < after) s.member.position = after;
     }
+  }
+
+  /** {@link CandidateSink.offer}: the change in hand to one candidate member. */
+  offer(s: Slot): void {
+    const current = this.#current;
+    if (s.stamp === current.n || s.left) return;
+    s.stamp = current.n;
+    const m = s.member;
+    if (m.stale) return this.#leave(s, 'alone');
+    const change = current.change!;
+    if (change.seq <= m.position) return;
+    if (m.host.congested) {
+      // leave exactly before this change: everything up to the previous one was examined
+      if (current.examined > m.position) m.position = current.examined;
+      return this.#leave(s, 'alone');
+    }
+    let outcome = current.outcomes.get(m.plan);
+    if (outcome === undefined) current.outcomes.set(m.plan, (outcome = classify(m.plan, change)));
+    if (outcome === null) return;
+    const key = s.encoding + (outcome.changeType === 'insert' ? 0 : outcome.changeType === 'update' ? 1 : 2);
+    let frame = current.encoded.get(key);
+    if (frame === undefined) current.encoded.set(key, (frame = encodeShared(m.host.codec, sharedChange(m.plan, outcome, change.seq, m.host.compat))));
+    m.position = change.seq;
+    m.deliverCaughtUp(frame, (current.seq ??= new WireSeq(change.seq)));
   }
 
   #active(): Slot[] {

@@ -7,6 +7,11 @@
 import type { Row } from '@kalam/link/protocol';
 import type { KeyRange, RangeValue } from '../engine/live.js';
 
+/** Receives the candidates of a row (a method, not a callback: one call target however many passes run). */
+export interface CandidateSink<T> {
+  offer(item: T): void;
+}
+
 interface Interval<T> {
   readonly lo: RangeValue | undefined;
   readonly hi: RangeValue | undefined;
@@ -34,12 +39,12 @@ class ColumnIntervals<T> {
   }
 
   /** Every item whose interval may hold `row[column]`. */
-  collect(row: Row, out: (item: T) => void): void {
+  collect(row: Row, out: CandidateSink<T>): void {
     const v = row[this.column];
     if (v === null || v === undefined) return; // `col op constant` is never TRUE on NULL
     const orderable = this.strings ? typeof v === 'string' : (typeof v === 'number' && !Number.isNaN(v)) || typeof v === 'bigint';
     if (!orderable) {
-      for (const iv of this.#sorted) out(iv.item); // compared some other way by WHERE: let it decide
+      for (const iv of this.#sorted) out.offer(iv.item); // compared some other way by WHERE: let it decide
       return;
     }
     // last interval with lo ≤ v, then back while some earlier interval still reaches v
@@ -55,7 +60,7 @@ class ColumnIntervals<T> {
       const reach = this.#maxHi[i];
       if (reach !== undefined && reach < v) break;
       const iv = this.#sorted[i]!;
-      if (iv.hi === undefined || iv.hi >= v) out(iv.item);
+      if (iv.hi === undefined || iv.hi >= v) out.offer(iv.item);
     }
   }
 }
@@ -82,9 +87,9 @@ export class RangeIndex<T> {
     for (const g of groups.values()) this.#columns.push(new ColumnIntervals(g.column, g.strings, g.intervals));
   }
 
-  /** Calls `out` for every item that may match `row` (an item may be reported once per index it is in). */
-  collect(row: Row, out: (item: T) => void): void {
-    for (const item of this.#always) out(item);
+  /** Offers `out` every item that may match `row` (an item may be offered once per index it is in). */
+  collect(row: Row, out: CandidateSink<T>): void {
+    for (const item of this.#always) out.offer(item);
     for (const c of this.#columns) c.collect(row, out);
   }
 }
