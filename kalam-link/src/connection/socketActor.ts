@@ -6,8 +6,8 @@ import type { Codec } from '../protocol/codec.js';
 import { jsonCodecWith } from '../protocol/jsonCodec.js';
 import { readWireServerMessage } from '../protocol/serverMessages.js';
 import { checkClientMessage } from '../protocol/wire.js';
-import type { AuthErrorMessage, AuthSuccessMessage, ClientMessage, Serialization, ServerMessage } from '../protocol/messages.js';
-import { FrameDecoder, type DecodedFrame } from '../transport/frameDecoder.js';
+import type { AuthErrorMessage, AuthSuccessMessage, ClientMessage, Message, Serialization, ServerMessage } from '../protocol/messages.js';
+import { FrameDecoder, type Codecs } from '../transport/frameDecoder.js';
 import { ReadyState, toBytes, type WebSocketLike } from '../transport/webSocketLike.js';
 import type { ConnectionDeps } from './deps.js';
 
@@ -66,49 +66,72 @@ export interface SocketInput {
  * frames to the machine and everything else straight to `deps.onMessage` (the hot path never
  * goes through xstate), and closes it when the machine leaves `session`.
  */
+/** One pair of codecs per link, reused by each of its connections (a resume then decodes with the same, already optimised decoder). */
+const codecsOfLink = new WeakMap<ConnectionDeps, Codecs>();
+
+function codecsFor(deps: ConnectionDeps): Codecs {
+  let codecs = codecsOfLink.get(deps);
+  if (codecs === undefined) {
+    codecs = {
+      json: jsonCodecWith(deps.maxFrameBytes, readWireServerMessage, checkClientMessage),
+      msgpack: msgpackCodecWith(deps.maxFrameBytes, readWireServerMessage, checkClientMessage),
+    };
+    codecsOfLink.set(deps, codecs);
+  }
+  return codecs;
+}
+
+/**
+ * Owns one WebSocket for one connection attempt: opens it, decodes frames, routes lifecycle
+ * frames to the machine and everything else straight to `deps.onMessage` (the hot path never
+ * goes through xstate), and closes it when the machine leaves `session`.
+ */
 export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive }) => {
   const { deps } = input;
-  const codecs = {
-    json: jsonCodecWith(deps.maxFrameBytes, readWireServerMessage, checkClientMessage),
-    msgpack: msgpackCodecWith(deps.maxFrameBytes, readWireServerMessage, checkClientMessage),
-  };
+  const codecs = codecsFor(deps);
   let codec: Codec = codecs.json;
   let closed = false;
   // Set by PING; the first inbound frame after it is reported once as LIFE (one event per ping, not per frame).
   let awaitingLife = false;
   let corked = false;
 
-  const decoder = new FrameDecoder(codecs, (decoded: DecodedFrame) => {
-    if (closed) return;
-    if (awaitingLife) {
-      awaitingLife = false;
-      sendBack({ type: 'LIFE' });
-    }
-    if (!decoded.ok) {
-      deps.onError(decoded.error);
-      return;
-    }
-    const message = decoded.message;
-    if (deps.onFrame !== undefined) {
-      const subscriptionId = 'subscription_id' in message && typeof message.subscription_id === 'string' ? message.subscription_id : undefined;
-      deps.onFrame(subscriptionId === undefined ? { direction: 'in', type: message.type, bytes: decoded.bytes } : { direction: 'in', type: message.type, subscriptionId, bytes: decoded.bytes });
-    }
-    switch (message.type) {
-      case 'auth_success': {
-        const serialization: Serialization = message.protocol.serialization;
-        decoder.serialization = serialization;
-        codec = codecs[serialization];
-        deps.onTransport({ serialization, send });
-        sendBack({ type: 'AUTH_SUCCESS', message });
-        return;
+  const decoder = new FrameDecoder(codecs, {
+    message(message: Message, bytes: number): void {
+      if (closed) return;
+      if (awaitingLife) {
+        awaitingLife = false;
+        sendBack({ type: 'LIFE' });
       }
-      case 'auth_error':
-        sendBack({ type: 'AUTH_ERROR', message });
-        return;
-      default:
-        // The codecs validate server → client messages only: a client message type never gets here.
-        deps.onMessage(message as ServerMessage);
-    }
+      const onFrame = deps.onFrame;
+      if (onFrame !== undefined) {
+        const subscriptionId = 'subscription_id' in message && typeof message.subscription_id === 'string' ? message.subscription_id : undefined;
+        onFrame(subscriptionId === undefined ? { direction: 'in', type: message.type, bytes } : { direction: 'in', type: message.type, subscriptionId, bytes });
+      }
+      switch (message.type) {
+        case 'auth_success': {
+          const serialization: Serialization = message.protocol.serialization;
+          decoder.serialization = serialization;
+          codec = codecs[serialization];
+          deps.onTransport({ serialization, send });
+          sendBack({ type: 'AUTH_SUCCESS', message });
+          return;
+        }
+        case 'auth_error':
+          sendBack({ type: 'AUTH_ERROR', message });
+          return;
+        default:
+          // The codecs validate server → client messages only: a client message type never gets here.
+          deps.onMessage(message as ServerMessage);
+      }
+    },
+    error(error: KalamError): void {
+      if (closed) return;
+      if (awaitingLife) {
+        awaitingLife = false;
+        sendBack({ type: 'LIFE' });
+      }
+      deps.onError(error);
+    },
   }, undefined, deps.maxFrameBytes);
 
   let ws: WebSocketLike;

@@ -1,9 +1,16 @@
 import type { CellValue, Row, SchemaField } from '../protocol/messages.js';
 
+let lastSchema: readonly SchemaField[] | undefined;
+let lastColumns: readonly string[] = ['_seq'];
+
 /** Names of the 64-bit columns of a schema (data type `BigInt`) plus `_seq`. */
 export function bigintColumns(schema: readonly SchemaField[]): readonly string[] {
+  // The codec hands every ack of a resume the same schema object: compute its columns once.
+  if (schema === lastSchema) return lastColumns;
   const names = ['_seq'];
   for (const field of schema) if (field.data_type === 'BigInt' && field.name !== '_seq') names.push(field.name);
+  lastSchema = schema;
+  lastColumns = names;
   return names;
 }
 

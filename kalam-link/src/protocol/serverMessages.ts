@@ -144,8 +144,41 @@ function batchControl(value: unknown, type: string, wire: boolean): BatchControl
   };
 }
 
+/** The last schema read, as decoded and as validated: a resume acks every subscription of a table with the same schema. */
+let lastSchema: { readonly raw: readonly unknown[]; readonly wire: boolean; readonly fields: readonly SchemaField[] } | undefined;
+
 function schema(value: unknown, p: string, wire: boolean): readonly SchemaField[] {
   if (!Array.isArray(value)) fail(p, 'an array of schema fields', value);
+  if (lastSchema !== undefined && lastSchema.wire === wire && sameSchema(value, lastSchema.raw)) return lastSchema.fields;
+  const fields = readSchema(value, p, wire);
+  lastSchema = { raw: value, wire, fields };
+  return fields;
+}
+
+/**
+ * True when `value` holds the same fields as `raw` (already validated): the same name, index and
+ * string data type, and the same flags. Anything else (a parameterised data type, other shapes)
+ * is read in full.
+ */
+function sameSchema(value: readonly unknown[], raw: readonly unknown[]): boolean {
+  if (value.length !== raw.length) return false;
+  for (let i = 0; i < value.length; i++) {
+    const f: unknown = value[i];
+    const r = raw[i] as Obj;
+    if (!isPlainObject(f) || f['name'] !== r['name'] || f['index'] !== r['index'] || typeof f['data_type'] !== 'string' || f['data_type'] !== r['data_type']) return false;
+    const flags = f['flags'];
+    const known = r['flags'];
+    if (flags == null || known == null) {
+      if ((flags == null) !== (known == null)) return false;
+    } else {
+      if (!Array.isArray(flags) || !Array.isArray(known) || flags.length !== known.length) return false;
+      for (let j = 0; j < flags.length; j++) if (flags[j] !== known[j]) return false;
+    }
+  }
+  return true;
+}
+
+function readSchema(value: readonly unknown[], p: string, wire: boolean): readonly SchemaField[] {
   return value.map((item: unknown, i): SchemaField => {
     const fp = `${p}[${i}]`;
     const f = object(item, fp);

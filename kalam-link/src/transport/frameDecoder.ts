@@ -10,10 +10,11 @@ export interface Codecs {
   readonly msgpack: Codec;
 }
 
-/** What one inbound frame became. */
-export type DecodedFrame =
-  | { readonly ok: true; readonly message: Message; readonly bytes: number }
-  | { readonly ok: false; readonly error: KalamError; readonly bytes: number };
+/** Where decoded frames go: `message` per decoded frame (with its size), `error` per frame that could not be decoded. */
+export interface FrameSink {
+  message(message: Message, bytes: number): void;
+  error(error: KalamError): void;
+}
 
 type Inflate = (bytes: Uint8Array) => Promise<Uint8Array>;
 
@@ -39,13 +40,13 @@ export class FrameDecoder {
   serialization: Serialization = 'json';
 
   readonly #codecs: Codecs;
-  readonly #deliver: (frame: DecodedFrame) => void;
+  readonly #sink: FrameSink;
   readonly #inflate: Inflate | undefined;
   readonly #maxFrameBytes: number;
 
-  constructor(codecs: Codecs, deliver: (frame: DecodedFrame) => void, inflate: Inflate | undefined = platformInflate(), maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+  constructor(codecs: Codecs, sink: FrameSink, inflate: Inflate | undefined = platformInflate(), maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     this.#codecs = codecs;
-    this.#deliver = deliver;
+    this.#sink = sink;
     this.#inflate = inflate;
     this.#maxFrameBytes = maxFrameBytes;
   }
@@ -58,7 +59,7 @@ export class FrameDecoder {
       if (!this.#draining) void this.#drain();
       return;
     }
-    this.#deliver(this.#decodePlain(frame));
+    this.#decodePlain(frame);
   }
 
   /** Drop queued frames and ignore later ones (socket gone). */
@@ -67,17 +68,21 @@ export class FrameDecoder {
     this.#queue.length = 0;
   }
 
-  #decodePlain(frame: string | Uint8Array): DecodedFrame {
+  /** Decode and hand over one plain frame (no result object per frame: this runs once per inbound message). */
+  #decodePlain(frame: string | Uint8Array): void {
     const bytes = typeof frame === 'string' ? frame.length : frame.byteLength;
     if (bytes > this.#maxFrameBytes) {
-      return { ok: false, bytes, error: new KalamError('MESSAGE_TOO_LARGE', `inbound frame of ${bytes} bytes exceeds maxFrameBytes ${this.#maxFrameBytes}`) };
+      this.#sink.error(new KalamError('MESSAGE_TOO_LARGE', `inbound frame of ${bytes} bytes exceeds maxFrameBytes ${this.#maxFrameBytes}`));
+      return;
     }
+    let message: Message;
     try {
-      const codec = typeof frame === 'string' ? this.#codecs.json : this.#codecs.msgpack;
-      return { ok: true, bytes, message: codec.decode(frame) };
+      message = (typeof frame === 'string' ? this.#codecs.json : this.#codecs.msgpack).decode(frame);
     } catch (error) {
-      return { ok: false, bytes, error: asProtocolError(error, 'undecodable frame') };
+      this.#sink.error(asProtocolError(error, 'undecodable frame'));
+      return;
     }
+    this.#sink.message(message, bytes);
   }
 
   async #drain(): Promise<void> {
@@ -87,9 +92,11 @@ export class FrameDecoder {
         const frame = this.#queue.shift() as string | Uint8Array;
         if (typeof frame !== 'string' && isGzip(frame)) {
           const decoded = await this.#decodeGzip(frame);
-          if (!this.#stopped) this.#deliver(decoded);
+          if (this.#stopped) continue;
+          if (decoded instanceof KalamError) this.#sink.error(decoded);
+          else this.#sink.message(decoded, frame.byteLength);
         } else {
-          this.#deliver(this.#decodePlain(frame));
+          this.#decodePlain(frame);
         }
       }
     } finally {
@@ -97,21 +104,19 @@ export class FrameDecoder {
     }
   }
 
-  async #decodeGzip(frame: Uint8Array): Promise<DecodedFrame> {
-    const bytes = frame.byteLength;
-    if (this.#inflate === undefined) {
-      return { ok: false, bytes, error: new KalamError('PROTOCOL', 'gzip frame received but this platform has no DecompressionStream') };
-    }
+  /** The inflated frame's message, or the error that stopped it. */
+  async #decodeGzip(frame: Uint8Array): Promise<Message | KalamError> {
+    if (this.#inflate === undefined) return new KalamError('PROTOCOL', 'gzip frame received but this platform has no DecompressionStream');
     try {
       const inflated = await this.#inflate(frame);
       if (inflated.byteLength > this.#maxFrameBytes) {
-        return { ok: false, bytes, error: new KalamError('MESSAGE_TOO_LARGE', `inflated frame of ${inflated.byteLength} bytes exceeds maxFrameBytes`) };
+        return new KalamError('MESSAGE_TOO_LARGE', `inflated frame of ${inflated.byteLength} bytes exceeds maxFrameBytes`);
       }
       // KalamDB gzips JSON error frames even in msgpack mode: a JSON object starts with '{'.
       const codec = this.serialization === 'json' || inflated[0] === 0x7b ? this.#codecs.json : this.#codecs.msgpack;
-      return { ok: true, bytes, message: codec.decode(inflated) };
+      return codec.decode(inflated);
     } catch (error) {
-      return { ok: false, bytes, error: asProtocolError(error, 'undecodable frame') };
+      return asProtocolError(error, 'undecodable frame');
     }
   }
 }
