@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import type { CommittedChange, Engine } from '../../server/src/engine/index.js';
 import { ChangeTail, decodeChange } from '../../server/src/engine/changeTail.js';
-import { jsonExactRow } from '../../server/src/engine/changelog.js';
+import { detachedRow, jsonExactRow } from '../../server/src/engine/changelog.js';
 import { rowJson, type TableMeta } from '../../server/src/engine/catalog.js';
 import type { Row } from '@kalam/link/protocol';
 import { admin, alice, bob, sql1, tempEngine } from './helpers.js';
@@ -246,9 +246,16 @@ describe('changes kept decoded at append', () => {
     expect(exact).toBeGreaterThan(100);
   });
 
-  test('rows with a long string are not kept (it may pin the statement text it was sliced from)', () => {
+  test('rows with long strings are exact too; the tail holds them through detachedRow', () => {
     expect(jsonExactRow(table, { id: 1n, s: 'x'.repeat(12) })).toBe(true);
-    expect(jsonExactRow(table, { id: 1n, s: 'x'.repeat(13) })).toBe(false);
+    expect(jsonExactRow(table, { id: 1n, s: 'x'.repeat(13) })).toBe(true);
+    const short = { id: 1n, s: 'x'.repeat(12) };
+    expect(detachedRow(short)).toBe(short);
+    const long = { id: 2n, s: 'y'.repeat(13), n: null, t: 'z' };
+    const copy = detachedRow(long);
+    expect(copy).not.toBe(long);
+    expect(copy).toStrictEqual(long);
+    expect(Object.keys(copy)).toEqual(Object.keys(long));
   });
 
   test('a kept change is returned as is and accounted as a decoded entry', () => {

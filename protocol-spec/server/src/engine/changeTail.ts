@@ -4,7 +4,8 @@
  * many subscriptions replay it. Entries hold the exact JSON text written to the log and are
  * decoded by the same function as a RocksDB read, so both give identical changes — or, when that
  * decoding would give exactly the committed rows (changelog.ts jsonExactRow), the committed change
- * itself, so a resume right after the writes parses nothing. Bounded by
+ * itself (its long strings copied: changelog.ts detachedRow), so a resume right after the writes
+ * parses nothing. Bounded by
  * entries and by an estimate of the heap they take; the oldest entries of the whole server leave
  * first.
  */

@@ -2,7 +2,7 @@
  * The change log: one `c` entry per committed row change (written in the row's batch), a global
  * `g` order index for retention, and per-partition trim marks (`h`) for {@link ChangeLog.isTrimmedAfter}.
  */
-import { makeSeqId, SEQ_EPOCH_MS, type ChangeType, type Row, type SeqId } from '@kalam/link/protocol';
+import { makeSeqId, SEQ_EPOCH_MS, type CellValue, type ChangeType, type Row, type SeqId } from '@kalam/link/protocol';
 import type { KvStore, KvWrite } from '../store/kv.js';
 import { nameKey, P, parsePartitionRef, partitionPrefix, partitionRef, prefixRange, readU64, seqKey, seqOfKey, u64 } from '../store/keys.js';
 import { rowJson, type TableMeta } from './catalog.js';
@@ -35,8 +35,8 @@ const SLICED_STRING_MIN = 13;
 
 /**
  * True when `row` comes back from its log text (rowJson → JSON.parse → reviveRow) as exactly
- * these values: short strings, booleans, nulls, finite numbers other than −0, and bigints in
- * BIGINT columns, in a plain object. Anything else (−0, NaN, a bigint elsewhere, a nested object…) is
+ * these values: strings, booleans, nulls, finite numbers other than −0, and bigints in BIGINT
+ * columns, in a plain object. Anything else (−0, NaN, a bigint elsewhere, a nested object…) is
  * decoded from the text.
  */
 export function jsonExactRow(table: TableMeta, row: Row): boolean {
@@ -46,9 +46,8 @@ export function jsonExactRow(table: TableMeta, row: Row): boolean {
     const bigintColumn = table.types.get(key) === 'BigInt';
     switch (typeof v) {
       case 'string':
-        // reviveRow turns a string in a BIGINT column into a bigint; a string of 13 or more
-        // characters may be V8's slice of the whole statement text, which the tail would keep alive
-        if (bigintColumn || key === '__proto__' || v.length >= SLICED_STRING_MIN) return false;
+        // reviveRow turns a string in a BIGINT column into a bigint
+        if (bigintColumn || key === '__proto__') return false;
         break;
       case 'boolean':
         break;
@@ -66,6 +65,31 @@ export function jsonExactRow(table: TableMeta, row: Row): boolean {
     }
   }
   return true;
+}
+
+/**
+ * `row` as a long-lived holder (the in-memory tail) may keep it: itself when every string is
+ * short, else a copy whose long strings are fresh. A string of 13 or more characters may be V8's
+ * slice of the whole statement text (an INSERT of thousands of rows), which holding the row would
+ * keep alive for as long as the row.
+ */
+export function detachedRow(row: Row): Row {
+  let long = false;
+  for (const key in row) {
+    const v = row[key];
+    if (typeof v === 'string' && v.length >= SLICED_STRING_MIN) {
+      long = true;
+      break;
+    }
+  }
+  if (!long) return row;
+  const copy: Record<string, CellValue> = {};
+  for (const key of Object.keys(row)) {
+    const v = row[key]!;
+    // decoded from bytes: a new string whatever V8 made of the original (a slice, or parts of a cons, may share the statement)
+    copy[key] = typeof v === 'string' && v.length >= SLICED_STRING_MIN ? Buffer.from(v, 'utf8').toString('utf8') : v;
+  }
+  return copy;
 }
 
 /** Change-log state and operations. Mutating operations must run under the engine's writer lock. */
@@ -109,12 +133,14 @@ export class ChangeLog {
       const text = rowJson({ k: ch.changeType, o: ch.oldRow, n: ch.newRow } as unknown as Row);
       out.push({ type: 'put', key: seqKey(P.change, table.tid, partition, ch.seq), value: Buffer.from(text, 'utf8') });
       out.push({ type: 'put', key: Buffer.concat([Buffer.of(P.logOrder), u64(ch.seq)]), value: ref });
-      // the tail keeps the rows themselves when its text would decode to exactly them: a mass resume then parses nothing
-      // (dml builds these rows fresh per statement and nothing mutates a committed row)
+      // the tail keeps the rows themselves (long strings copied) when its text would decode to exactly them: a mass
+      // resume then parses nothing (dml builds these rows fresh per statement and nothing mutates a committed row)
       const exact = (ch.oldRow === null || jsonExactRow(table, ch.oldRow)) && (ch.newRow === null || jsonExactRow(table, ch.newRow));
       if (!exact) entries.push({ seq: ch.seq, text });
       else {
-        const change: CommittedChange = { seq: ch.seq, tableId: table.tableId, kind: table.kind, partition, changeType: ch.changeType, oldRow: ch.oldRow, newRow: ch.newRow };
+        const oldRow = ch.oldRow === null ? null : detachedRow(ch.oldRow);
+        const newRow = ch.newRow === null ? null : detachedRow(ch.newRow);
+        const change: CommittedChange = { seq: ch.seq, tableId: table.tableId, kind: table.kind, partition, changeType: ch.changeType, oldRow, newRow };
         entries.push({ seq: ch.seq, text, change });
       }
     }
