@@ -76,6 +76,11 @@ export async function run({ subs = 1000, missed = 10, warm = 10, rehearsals = 3,
       if (r.inserts !== subs * missed) throw new Error(`resume rehearsal ${i + 1}: ${r.inserts}/${subs * missed} missed changes delivered`);
       await rehearser.child.request({ cmd: 'rearm' }, 'rearmed', 10_000);
     }
+    // gone before the measured phase: it must not receive (and spend CPU on) the measured changes
+    if (rehearser !== undefined) {
+      await rehearser.child.exit();
+      await rehearser.proxy.close();
+    }
     await sleep(200);
     proxy.freeze();
     const ids = rowIds(0, missed);
