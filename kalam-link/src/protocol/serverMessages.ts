@@ -144,36 +144,32 @@ function batchControl(value: unknown, type: string, wire: boolean): BatchControl
   };
 }
 
-/** The last schema read, as decoded and as validated: a resume acks every subscription of a table with the same schema. */
-let lastSchema: { readonly raw: readonly unknown[]; readonly wire: boolean; readonly fields: readonly SchemaField[] } | undefined;
+/** The last schema read: a resume acks every subscription of a table with the same schema. */
+let lastSchema: readonly SchemaField[] | undefined;
 
 function schema(value: unknown, p: string, wire: boolean): readonly SchemaField[] {
   if (!Array.isArray(value)) fail(p, 'an array of schema fields', value);
-  if (lastSchema !== undefined && lastSchema.wire === wire && sameSchema(value, lastSchema.raw)) return lastSchema.fields;
-  const fields = readSchema(value, p, wire);
-  lastSchema = { raw: value, wire, fields };
-  return fields;
+  if (lastSchema !== undefined && readsAs(value, lastSchema)) return lastSchema;
+  lastSchema = readSchema(value, p, wire);
+  return lastSchema;
 }
 
 /**
- * True when `value` holds the same fields as `raw` (already validated): the same name, index and
- * string data type, and the same flags. Anything else (a parameterised data type, other shapes)
- * is read in full.
+ * True when reading `value` in full would give `fields`: every field a plain object with the same
+ * name, number index, string data type and flags (extra keys are ignored, as a full read does).
+ * Anything else (a parameterised type, a 64-bit index, another shape) is read in full.
  */
-function sameSchema(value: readonly unknown[], raw: readonly unknown[]): boolean {
-  if (value.length !== raw.length) return false;
+function readsAs(value: readonly unknown[], fields: readonly SchemaField[]): boolean {
+  if (value.length !== fields.length) return false;
   for (let i = 0; i < value.length; i++) {
     const f: unknown = value[i];
-    const r = raw[i] as Obj;
-    if (!isPlainObject(f) || f['name'] !== r['name'] || f['index'] !== r['index'] || typeof f['data_type'] !== 'string' || f['data_type'] !== r['data_type']) return false;
+    const field = fields[i] as SchemaField;
+    if (!isPlainObject(f) || f['name'] !== field.name || f['index'] !== field.index || typeof f['data_type'] !== 'string' || f['data_type'] !== field.data_type) return false;
     const flags = f['flags'];
-    const known = r['flags'];
-    if (flags == null || known == null) {
-      if ((flags == null) !== (known == null)) return false;
-    } else {
-      if (!Array.isArray(flags) || !Array.isArray(known) || flags.length !== known.length) return false;
-      for (let j = 0; j < flags.length; j++) if (flags[j] !== known[j]) return false;
-    }
+    const known = field.flags;
+    if (flags == null || known === undefined) {
+      if (flags != null || known !== undefined) return false;
+    } else if (!Array.isArray(flags) || flags.length !== known.length || flags.some((flag, j) => flag !== known[j])) return false;
   }
   return true;
 }
@@ -189,7 +185,8 @@ function readSchema(value: readonly unknown[], p: string, wire: boolean): readon
       flags.forEach((flag: unknown, j) => {
         if (flag !== 'pk' && flag !== 'nn' && flag !== 'uq') fail(`${fp}.flags[${j}]`, 'one of "pk", "nn", "uq"', flag);
       });
-      field.flags = flags;
+      // A copy: the schema may be handed out again for later acks, whatever the caller does with its input.
+      field.flags = flags.slice();
     }
     return field;
   });

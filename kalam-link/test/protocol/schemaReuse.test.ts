@@ -83,6 +83,19 @@ describe('schema reuse across acks', () => {
     expect(rejection(notObject)).toContain('subscription_ack.schema[0]');
   });
 
+  it('is not fooled by a caller changing its input after a read', () => {
+    ackSchema([{ name: 'other', data_type: 'Text', index: 0 }]);
+    const input = fields();
+    const first = ackSchema(input);
+    ((input[0] as Record<string, unknown>)['flags'] as string[]).push('xx');
+    (input[1] as Record<string, unknown>)['name'] = 'other';
+    expect(first[0]?.flags).toEqual(['pk', 'nn']);
+    expect(first[1]?.name).toBe('title');
+    const bad = fields();
+    (bad[0] as Record<string, unknown>)['flags'] = ['pk', 'nn', 'xx'];
+    expect(rejection(bad)).toContain('subscription_ack.schema[0].flags[2]');
+  });
+
   it('does not carry a wire-only reading (a bigint index) over to a strict read', () => {
     const wire = fields();
     (wire[0] as Record<string, unknown>)['index'] = 0n;
