@@ -61,11 +61,6 @@ export interface SocketInput {
   readonly deps: ConnectionDeps;
 }
 
-/**
- * Owns one WebSocket for one connection attempt: opens it, decodes frames, routes lifecycle
- * frames to the machine and everything else straight to `deps.onMessage` (the hot path never
- * goes through xstate), and closes it when the machine leaves `session`.
- */
 /** One pair of codecs per link, reused by each of its connections (a resume then decodes with the same, already optimised decoder). */
 const codecsOfLink = new WeakMap<ConnectionDeps, Codecs>();
 
@@ -94,14 +89,15 @@ export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, se
   // Set by PING; the first inbound frame after it is reported once as LIFE (one event per ping, not per frame).
   let awaitingLife = false;
   let corked = false;
+  const alive = (): void => {
+    awaitingLife = false;
+    sendBack({ type: 'LIFE' });
+  };
 
   const decoder = new FrameDecoder(codecs, {
     message(message: Message, bytes: number): void {
       if (closed) return;
-      if (awaitingLife) {
-        awaitingLife = false;
-        sendBack({ type: 'LIFE' });
-      }
+      if (awaitingLife) alive();
       const onFrame = deps.onFrame;
       if (onFrame !== undefined) {
         const subscriptionId = 'subscription_id' in message && typeof message.subscription_id === 'string' ? message.subscription_id : undefined;
@@ -126,10 +122,7 @@ export const socketActor = fromCallback<SocketCommand, SocketInput>(({ input, se
     },
     error(error: KalamError): void {
       if (closed) return;
-      if (awaitingLife) {
-        awaitingLife = false;
-        sendBack({ type: 'LIFE' });
-      }
+      if (awaitingLife) alive();
       deps.onError(error);
     },
   }, undefined, deps.maxFrameBytes);
