@@ -174,8 +174,9 @@ function readsAs(value: readonly unknown[], fields: readonly SchemaField[]): boo
   return true;
 }
 
+/** Frozen, fields and flags included: one schema may be handed out for many acks (see {@link schema}), so no reader may change it under another. */
 function readSchema(value: readonly unknown[], p: string, wire: boolean): readonly SchemaField[] {
-  return value.map((item: unknown, i): SchemaField => {
+  return Object.freeze(value.map((item: unknown, i): SchemaField => {
     const fp = `${p}[${i}]`;
     const f = object(item, fp);
     const field: Mutable<SchemaField> = { name: str(f, 'name', fp), data_type: dataType(f['data_type'], `${fp}.data_type`, wire), index: int(f, 'index', fp, 0, wire) };
@@ -186,10 +187,10 @@ function readSchema(value: readonly unknown[], p: string, wire: boolean): readon
         if (flag !== 'pk' && flag !== 'nn' && flag !== 'uq') fail(`${fp}.flags[${j}]`, 'one of "pk", "nn", "uq"', flag);
       });
       // A copy: the schema may be handed out again for later acks, whatever the caller does with its input.
-      field.flags = flags.slice();
+      field.flags = Object.freeze(flags.slice());
     }
-    return field;
-  });
+    return Object.freeze(field);
+  }));
 }
 
 function dataType(value: unknown, p: string, wire: boolean): KalamDataType {

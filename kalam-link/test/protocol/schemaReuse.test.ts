@@ -28,6 +28,18 @@ function rejection(schema: unknown, wire = false): string {
 }
 
 describe('schema reuse across acks', () => {
+  it('hands out a frozen schema, so one reader cannot change it under the acks that share it', () => {
+    const shared = ackSchema(fields());
+    expect(ackSchema(fields())).toBe(shared);
+    expect(Object.isFrozen(shared)).toBe(true);
+    expect(Object.isFrozen(shared[0])).toBe(true);
+    expect(Object.isFrozen(shared[0]?.flags)).toBe(true);
+    expect(() => {
+      (shared[0] as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
+    expect(shared[0]?.name).toBe('id');
+  });
+
   it('hands out the same validated schema for an equal one, without its extra fields', () => {
     const first = ackSchema(fields());
     const again = fields();
