@@ -1,8 +1,8 @@
 /**
  * One WebSocket connection: its state (auth pending → ready → closed) and negotiation, frame
- * dispatch, limits, heartbeat, auth expiry, outbound backpressure, and its subscriptions. What an
- * `authenticate` leads to is decided in auth/handshake.ts; framing is in transport/frames.ts.
- * Knows nothing of `ws` (see transport/ws.ts).
+ * dispatch, limits, heartbeat, auth expiry, and its subscriptions. What an `authenticate` leads to
+ * is decided in auth/handshake.ts; framing is in transport/frames.ts; sending and the outbound bound
+ * in transport/outbound.ts. Knows nothing of `ws` (see transport/ws.ts).
  *
  * Every way a connection ends goes through {@link Session.close}, which removes its
  * subscriptions and their `system.live_queries` rows in the same tick.
@@ -24,27 +24,14 @@ import type { Principal } from './engine/types.js';
 import { admit, authError, authSuccess, verifyToken } from './auth/handshake.js';
 import { setDeadline, type CancelDeadline } from './auth/timers.js';
 import { TokenBucket } from './live/rateLimit.js';
-import { frameBinary, spliceChange, spliceChangeFramed, type EncodedChange, type WireSeq } from './live/encode.js';
+import type { EncodedChange, WireSeq } from './live/encode.js';
 import { LiveSubscription, type SubscriptionHost } from './live/subscription.js';
-import { decodeInbound, outbound } from './transport/frames.js';
+import { decodeInbound } from './transport/frames.js';
+import { Outbound, type SessionTransport } from './transport/outbound.js';
 import { namedTarget } from './transport/salvage.js';
 import type { Runtime } from './runtime.js';
 
-/** What a session needs from its socket. */
-export interface SessionTransport {
-  readonly remoteAddress: string;
-  /** Bytes queued but not yet written to the network (frames corked in this tick included). */
-  readonly bufferedAmount: number;
-  send(frame: Frame): void;
-  /**
-   * Send a complete binary WebSocket frame (header included, as {@link spliceChangeFramed} builds
-   * it) with one write. Optional: without it changes go through {@link send}.
-   */
-  sendFramed?(frame: Buffer): void;
-  /** Write out frames corked in this tick now, so {@link bufferedAmount} counts only what the peer has not taken. */
-  flush?(): void;
-  close(code: number, reason: string): void;
-}
+export type { SessionTransport } from './transport/outbound.js';
 
 /** Credentials that came with the upgrade request (`Authorization: Bearer`). */
 export interface UpgradeAuth {
@@ -55,8 +42,6 @@ export interface UpgradeAuth {
 type SessionState = 'auth_pending' | 'authenticating' | 'ready' | 'closed';
 
 const JSON_NONE: ProtocolOptions = { serialization: 'json', compression: 'none' };
-/** Binary frames up to this size are sent as one prebuilt WebSocket frame (a copy); larger ones go through `ws`. */
-const COPY_FRAMED_MAX_BYTES = 4096;
 /** Shared by every subscription without params (one empty array, not one each). */
 const NO_PARAMS: readonly ParamValue[] = Object.freeze([]);
 
@@ -68,7 +53,7 @@ export class Session implements SubscriptionHost {
   #state: SessionState = 'auth_pending';
   #principal: Principal | undefined;
   #protocol: ProtocolOptions = JSON_NONE;
-  #codec: Codec;
+  readonly #out: Outbound;
   #lastInboundAt = Date.now();
   #queued: Array<[Buffer, boolean]> = [];
   #authTimer: NodeJS.Timeout | undefined;
@@ -82,7 +67,7 @@ export class Session implements SubscriptionHost {
     upgradeAuth?: UpgradeAuth,
   ) {
     const { limits } = rt.config;
-    this.#codec = rt.codecs.json;
+    this.#out = new Outbound(transport, limits.maxOutboundBytes, rt.codecs.json, this, (line) => rt.config.log(`connection ${this.id}: ${line}`));
     this.#bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst);
     this.#authTimer = setTimeout(() => this.#authTimedOut(), limits.authTimeoutMs);
     this.#armHeartbeat(limits.clientTimeoutMs);
@@ -97,7 +82,7 @@ export class Session implements SubscriptionHost {
     return this.rt.config.compat;
   }
   get codec(): Codec {
-    return this.#codec;
+    return this.#out.codec;
   }
   get maxBatchSize(): number {
     return this.rt.config.limits.maxBatchSize;
@@ -247,7 +232,8 @@ export class Session implements SubscriptionHost {
     this.#authTimer = undefined;
     this.#principal = outcome.principal;
     this.#protocol = { serialization: protocol.serialization, compression: protocol.compression };
-    this.#codec = protocol.serialization === 'msgpack' ? this.rt.codecs.msgpack : this.rt.codecs.json;
+    this.#out.codec = protocol.serialization === 'msgpack' ? this.rt.codecs.msgpack : this.rt.codecs.json;
+    this.#out.compression = protocol.compression;
     this.#state = 'ready';
     this.rt.registry.addConnection(this);
     this.#armExpiry(outcome.expiresAtMs);
@@ -338,60 +324,22 @@ export class Session implements SubscriptionHost {
 
   /** Send a message in the negotiated serialization. */
   send(message: ServerMessage): void {
-    if (this.#state === 'closed') return;
-    let frame: Frame;
-    try {
-      frame = this.#codec.encode(message);
-    } catch (e) {
-      this.rt.config.log(`connection ${this.id}: cannot encode ${message.type}: ${errorMessage(e)}`);
-      this.close(CloseCode.INTERNAL_ERROR, 'encode failure');
-      return;
-    }
-    this.sendFrame(frame);
+    this.#out.send(message);
   }
 
-  /**
-   * Send pre-encoded bytes; closes with 4006 instead when the outbound buffer would exceed its
-   * bound (one frame always fits into an empty buffer, so a large snapshot batch is never refused).
-   */
+  /** Send pre-encoded bytes (closes with 4006 instead when the outbound bound would be exceeded). */
   sendFrame(frame: Frame): void {
-    if (this.#state === 'closed') return;
-    const wire = outbound(frame, this.#protocol.compression);
-    if (typeof wire !== 'string' && wire.byteLength <= COPY_FRAMED_MAX_BYTES && this.transport.sendFramed !== undefined) {
-      // a small binary frame (an ack, a short batch) costs less copied behind its header than through ws's Sender
-      const framed = frameBinary(wire);
-      if (this.#fits(framed.length)) this.transport.sendFramed(framed);
-    } else if (this.#fits(typeof wire === 'string' ? wire.length : wire.byteLength)) this.transport.send(wire);
+    this.#out.sendFrame(frame);
   }
 
   /** {@link SubscriptionHost.sendChange}: uncompressed msgpack changes leave as one prebuilt WebSocket frame each. */
   sendChange(encoded: EncodedChange, id: string, prevSeq: WireSeq | undefined): void {
-    if (this.#state === 'closed') return;
-    const framed = this.transport.sendFramed !== undefined && this.#protocol.compression === 'none' ? spliceChangeFramed(encoded, id, prevSeq) : undefined;
-    if (framed === undefined) this.sendFrame(spliceChange(encoded, id, prevSeq));
-    else if (this.#fits(framed.length)) this.transport.sendFramed!(framed);
-  }
-
-  /** False (and the connection closed with 4006) when `size` more bytes would overflow the outbound bound. */
-  #fits(size: number): boolean {
-    const max = this.rt.config.limits.maxOutboundBytes;
-    let buffered = this.transport.bufferedAmount;
-    if (buffered > 0 && buffered + size > max) {
-      // corked frames of this tick count only once the socket could not take them
-      this.transport.flush?.();
-      buffered = this.transport.bufferedAmount;
-      if (buffered > 0 && buffered + size > max) {
-        this.close(CloseCode.SLOW_CONSUMER, 'outbound buffer full');
-        return false;
-      }
-    }
-    return true;
+    this.#out.sendChange(encoded, id, prevSeq);
   }
 
   /** auth_success / auth_error: always JSON text. */
   #sendJson(message: ServerMessage): void {
-    if (this.#state === 'closed') return;
-    this.transport.send(this.rt.codecs.json.encode(message));
+    this.#out.sendJson(message, this.rt.codecs.json);
   }
 
   #error(code: ErrorCodeValue, message: string, subscriptionId?: string, synthetic?: 'protocol' | 'rate_limit'): void {
