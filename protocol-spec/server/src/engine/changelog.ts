@@ -74,22 +74,13 @@ export function jsonExactRow(table: TableMeta, row: Row): boolean {
  * keep alive for as long as the row.
  */
 export function detachedRow(row: Row): Row {
-  let long = false;
-  for (const key in row) {
-    const v = row[key];
-    if (typeof v === 'string' && v.length >= SLICED_STRING_MIN) {
-      long = true;
-      break;
-    }
-  }
-  if (!long) return row;
-  const copy: Record<string, CellValue> = {};
+  let copy: Record<string, CellValue> | undefined;
   for (const key of Object.keys(row)) {
-    const v = row[key]!;
+    const v = row[key];
     // decoded from bytes: a new string whatever V8 made of the original (a slice, or parts of a cons, may share the statement)
-    copy[key] = typeof v === 'string' && v.length >= SLICED_STRING_MIN ? Buffer.from(v, 'utf8').toString('utf8') : v;
+    if (typeof v === 'string' && v.length >= SLICED_STRING_MIN) (copy ??= { ...row })[key] = Buffer.from(v, 'utf8').toString('utf8');
   }
-  return copy;
+  return copy ?? row;
 }
 
 /** Change-log state and operations. Mutating operations must run under the engine's writer lock. */
