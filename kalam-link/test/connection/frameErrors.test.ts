@@ -49,7 +49,8 @@ test('undecodable, oversized and bad gzip frames are reported and skipped in ord
   hub.last.deliver(insert(14n, 13n));
   const msgpack = createCodec('msgpack');
   hub.last.deliverRaw(new Uint8Array(gzipSync(msgpack.encode(insert(15n, 14n)) as Uint8Array)).buffer);
-  await new Promise((r) => setTimeout(r, 50));
+  // gzip frames inflate asynchronously (DecompressionStream): wait for all eight outcomes, bounded
+  for (let i = 0; i < 400 && log.length < 8; i++) await new Promise((r) => setTimeout(r, 5));
   expect(log).toEqual(['insert:11:row11', 'error:PROTOCOL', 'insert:12:row12', 'error:MESSAGE_TOO_LARGE', 'insert:13:row13', 'error:PROTOCOL', 'insert:14:row14', 'insert:15:row15']);
 
   log.length = 0;
